@@ -1,0 +1,10 @@
+/* The subcommands of the deskpilot CLI; each returns an exit code. */
+#pragma once
+
+struct dp_cli {
+	const char *display; /* --display, or NULL for $DISPLAY */
+};
+
+int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv);
+int dp_cmd_monitors(struct dp_cli *cli, int argc, char **argv);
+int dp_cmd_settle(struct dp_cli *cli, int argc, char **argv);

@@ -1,0 +1,131 @@
+/* deskpilot: the command line.  Parses the global options and hands the
+ * rest to a subcommand. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "daemon/commands.h"
+#include "daemon/exit_codes.h"
+#include "engine/log.h"
+
+struct command {
+	const char *name;
+	int (*run)(struct dp_cli *cli, int argc, char **argv);
+	const char *summary;
+};
+
+static const struct command commands[] = {
+	{ "shot", dp_cmd_shot, "save a screenshot (PNG) of the screen or one monitor" },
+	{ "monitors", dp_cmd_monitors, "list the screen size and its monitors" },
+	{ "settle", dp_cmd_settle, "wait until the screen stops changing, and say how it went" },
+};
+
+int dp_exit_code_from_errno(int err)
+{
+	switch (err) {
+	case -EDESTADDRREQ:
+	case -ECONNREFUSED:
+	case -EPIPE:
+		return DP_EXIT_DISPLAY;
+	case -ENOTSUP:
+		return DP_EXIT_UNSUPPORTED;
+	case -ERANGE:
+	case -EINVAL:
+		return DP_EXIT_USAGE;
+	case -EACCES:
+	case -ENOENT:
+	case -EIO:
+	case -ENOSPC:
+	case -EROFS:
+	case -ENAMETOOLONG:
+		return DP_EXIT_IO;
+	default:
+		return DP_EXIT_FAILURE;
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: deskpilot [--display :N] [-v|--verbose] [--log-level LEVEL] COMMAND [ARGS]\n"
+		"\n"
+		"Desktop automation for Linux: see the screen, act on it, check the result.\n"
+		"\n"
+		"Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out,
+		"\n"
+		"Options:\n"
+		"  --display :N       X display to use (default: $DISPLAY)\n"
+		"  -v, --verbose      log more (repeat for debug)\n"
+		"  --log-level LEVEL  error, warn, info or debug (also $DESKPILOT_LOG)\n"
+		"  -h, --help         this help; COMMAND --help for a command's own\n"
+		"  --version          print the version\n"
+		"\n"
+		"Exit codes: 0 ok, 1 failure, 2 usage, 3 display unreachable, 4 unsupported by the\n"
+		"display, 5 no visible effect, 6 still changing at timeout, 7 file error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "display", required_argument, NULL, 'd' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	struct dp_cli cli = { 0 };
+	enum dp_log_level level;
+	int c;
+
+	/* A display server that dies mid-write must give an error, not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	dp_log_init_from_env();
+	/* "+" stops at the command name: the rest belongs to the command. */
+	while ((c = getopt_long(argc, argv, "+vh", options, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			cli.display = optarg;
+			break;
+		case 'v':
+			dp_log_set_level(dp_log_get_level() + 1);
+			break;
+		case 'l':
+			if (dp_log_level_from_string(optarg, &level) < 0) {
+				fprintf(stderr, "deskpilot: --log-level %s: use error, warn, info or debug\n", optarg);
+				return DP_EXIT_USAGE;
+			}
+			dp_log_set_level(level);
+			break;
+		case 'h':
+			usage(stdout);
+			return DP_EXIT_OK;
+		case 'V':
+			printf("deskpilot %s\n", DP_VERSION);
+			return DP_EXIT_OK;
+		default:
+			usage(stderr);
+			return DP_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return DP_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[optind], commands[i].name) == 0) {
+			int first = optind;
+
+			optind = 0; /* reinitialise getopt for the command's own options */
+			return commands[i].run(&cli, argc - first, argv + first);
+		}
+	}
+	fprintf(stderr, "deskpilot: unknown command '%s'; see deskpilot --help\n", argv[optind]);
+	return DP_EXIT_USAGE;
+}

@@ -1,0 +1,63 @@
+#include "engine/image_png.h"
+
+#include <errno.h>
+#include <png.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct png_job {
+	FILE *file;
+	png_structp png;
+	png_infop info;
+	const struct dp_frame *frame;
+};
+
+/* libpng reports failures by longjmp; keep the setjmp frame in a function
+ * with no locals that would need to survive it. */
+static int encode(struct png_job *job)
+{
+	if (setjmp(png_jmpbuf(job->png)))
+		return -EIO;
+	png_init_io(job->png, job->file);
+	png_set_IHDR(job->png, job->info, (png_uint_32)job->frame->width, (png_uint_32)job->frame->height, 8,
+		     PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+		     PNG_FILTER_TYPE_DEFAULT);
+	/* Screenshots compress well and fast at a low level. */
+	png_set_compression_level(job->png, 3);
+	png_write_info(job->png, job->info);
+	/* Our BGRX rows go in as they are: libpng drops X and swaps B/R. */
+	png_set_filler(job->png, 0, PNG_FILLER_AFTER);
+	png_set_bgr(job->png);
+	for (int32_t y = 0; y < job->frame->height; y++)
+		png_write_row(job->png, job->frame->pixels + (size_t)y * (size_t)job->frame->stride);
+	png_write_end(job->png, NULL);
+	return 0;
+}
+
+int dp_png_write(const char *path, const struct dp_frame *frame, struct dp_error *err)
+{
+	struct png_job job = { .frame = frame };
+	char tmp[4096];
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp))
+		return dp_error_set(err, -ENAMETOOLONG, "file name too long: %s", path);
+	job.file = fopen(tmp, "wb");
+	if (!job.file)
+		return dp_error_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+	job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	job.info = job.png ? png_create_info_struct(job.png) : NULL;
+	r = job.info ? encode(&job) : -ENOMEM;
+	png_destroy_write_struct(&job.png, &job.info);
+	if (fclose(job.file) != 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return dp_error_set(err, r, "cannot write %s: %s", path, strerror(-r));
+	}
+	return 0;
+}

@@ -1,0 +1,241 @@
+#include "xvfb.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/clock.h"
+
+static int read_line_with_timeout(int fd, char *buf, size_t size, int timeout_ms)
+{
+	size_t len = 0;
+	int64_t end = dp_now_ns() + (int64_t)timeout_ms * DP_NSEC_PER_MSEC;
+
+	while (len + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = (end - dp_now_ns()) / DP_NSEC_PER_MSEC;
+		ssize_t n;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		n = read(fd, buf + len, 1);
+		if (n <= 0)
+			return -EPIPE;
+		if (buf[len] == '\n')
+			break;
+		len++;
+	}
+	buf[len] = '\0';
+	return 0;
+}
+
+int dp_xvfb_start(struct dp_xvfb *x, int width, int height, const char *const *extra)
+{
+	char screen[32], fdarg[16], line[32];
+	const char *argv[32];
+	int pipefd[2], n = 0, r;
+
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	snprintf(screen, sizeof(screen), "%dx%dx24", width, height);
+	snprintf(fdarg, sizeof(fdarg), "%d", pipefd[1]);
+	argv[n++] = "Xvfb";
+	argv[n++] = "-displayfd";
+	argv[n++] = fdarg;
+	argv[n++] = "-screen";
+	argv[n++] = "0";
+	argv[n++] = screen;
+	argv[n++] = "-nolisten";
+	argv[n++] = "tcp";
+	argv[n++] = "-noreset";
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	x->pid = fork();
+	if (x->pid < 0)
+		return -errno;
+	if (x->pid == 0) {
+		int devnull = open("/dev/null", O_WRONLY);
+
+		fcntl(pipefd[1], F_SETFD, 0); /* Xvfb writes its number here */
+		if (devnull >= 0 && !getenv("DP_TEST_XVFB_LOG")) {
+			dup2(devnull, STDOUT_FILENO);
+			dup2(devnull, STDERR_FILENO);
+		}
+		execvp("Xvfb", (char *const *)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	r = read_line_with_timeout(pipefd[0], line, sizeof(line), 20000);
+	close(pipefd[0]);
+	if (r < 0) {
+		dp_xvfb_stop(x);
+		return r;
+	}
+	x->number = atoi(line);
+	snprintf(x->display, sizeof(x->display), ":%d", x->number);
+	return 0;
+}
+
+void dp_reap(pid_t pid)
+{
+	struct timespec pause = { 0, 10 * 1000 * 1000 };
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	/* Give it a moment to exit cleanly, then insist. */
+	for (int i = 0; i < 300; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		nanosleep(&pause, NULL);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+void dp_xvfb_stop(struct dp_xvfb *x)
+{
+	dp_reap(x->pid);
+	x->pid = 0;
+}
+
+pid_t dp_spawn_on(const struct dp_xvfb *x, const char *const *argv)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		setenv("DISPLAY", x->display, 1);
+		execvp(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h)
+{
+	const char *path = getenv("DP_PROBE");
+	char sx[16], sy[16], sw[16], sh[16], line[512];
+	int in[2], out[2], r;
+
+	memset(p, 0, sizeof(*p));
+	if (!path)
+		return -ENOENT;
+	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
+		return -errno;
+	snprintf(sx, sizeof(sx), "%d", wx);
+	snprintf(sy, sizeof(sy), "%d", wy);
+	snprintf(sw, sizeof(sw), "%d", w);
+	snprintf(sh, sizeof(sh), "%d", h);
+	p->pid = fork();
+	if (p->pid < 0)
+		return -errno;
+	if (p->pid == 0) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		setenv("DISPLAY", x->display, 1);
+		execl(path, path, "--x", sx, "--y", sy, "--width", sw, "--height", sh,
+		      "--override-redirect", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	p->in = fdopen(in[1], "w");
+	p->out_fd = out[0];
+	r = dp_probe_wait(p, "ready", 20000, line, sizeof(line));
+	if (r < 0) {
+		dp_probe_stop(p);
+		return r;
+	}
+	p->window = (long)dp_json_int(line, "window");
+	p->x = (long)dp_json_int(line, "x");
+	p->y = (long)dp_json_int(line, "y");
+	p->width = (long)dp_json_int(line, "width");
+	p->height = (long)dp_json_int(line, "height");
+	return 0;
+}
+
+int dp_probe_send(struct dp_probe *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(p->in, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->in);
+	return fflush(p->in) == 0 ? 0 : -EPIPE;
+}
+
+/* Takes one complete line out of the buffer, if there is one. */
+static bool take_line(struct dp_probe *p, char *line, size_t size)
+{
+	char *nl = memchr(p->buf, '\n', p->len);
+	size_t n;
+
+	if (!nl)
+		return false;
+	n = (size_t)(nl - p->buf);
+	snprintf(line, size, "%.*s", (int)n, p->buf);
+	memmove(p->buf, nl + 1, p->len - n - 1);
+	p->len -= n + 1;
+	return true;
+}
+
+int dp_probe_wait(struct dp_probe *p, const char *event, int timeout_ms, char *line, size_t size)
+{
+	char want[64];
+	int64_t end = dp_now_ns() + (int64_t)timeout_ms * DP_NSEC_PER_MSEC;
+
+	snprintf(want, sizeof(want), "\"event\":\"%s\"", event);
+	for (;;) {
+		struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
+		int64_t left;
+		ssize_t n;
+
+		while (take_line(p, line, size)) {
+			if (strstr(line, want))
+				return 0;
+		}
+		left = (end - dp_now_ns()) / DP_NSEC_PER_MSEC;
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return -ETIMEDOUT;
+		if (p->len == sizeof(p->buf))
+			p->len = 0; /* a line longer than the buffer: drop it */
+		n = read(p->out_fd, p->buf + p->len, sizeof(p->buf) - p->len);
+		if (n <= 0)
+			return -EPIPE;
+		p->len += (size_t)n;
+	}
+}
+
+void dp_probe_stop(struct dp_probe *p)
+{
+	if (p->in) {
+		fputs("quit\n", p->in);
+		fclose(p->in);
+		p->in = NULL;
+	}
+	dp_reap(p->pid);
+	if (p->out_fd > 0)
+		close(p->out_fd);
+	p->pid = 0;
+	p->out_fd = 0;
+}
+
+long long dp_json_int(const char *line, const char *key)
+{
+	char want[64];
+	const char *at;
+
+	snprintf(want, sizeof(want), "\"%s\":", key);
+	at = strstr(line, want);
+	return at ? strtoll(at + strlen(want), NULL, 10) : -1;
+}

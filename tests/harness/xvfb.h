@@ -1,0 +1,45 @@
+/* Test harness: a private Xvfb on a free display, and the probe fixture app
+ * driven over its stdin/stdout. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct dp_xvfb {
+	pid_t pid;
+	int number;
+	char display[16]; /* ":N" */
+};
+
+/* Starts Xvfb with one WIDTHxHEIGHTx24 screen; Xvfb picks a free display
+ * number itself (-displayfd).  extra: more arguments, NULL-terminated, or
+ * NULL.  Returns 0 or a negative errno. */
+int dp_xvfb_start(struct dp_xvfb *x, int width, int height, const char *const *extra);
+void dp_xvfb_stop(struct dp_xvfb *x);
+
+/* Starts a program on the display with a plain argv; returns its pid or -1. */
+pid_t dp_spawn_on(const struct dp_xvfb *x, const char *const *argv);
+void dp_reap(pid_t pid);
+
+struct dp_probe {
+	pid_t pid;
+	FILE *in;     /* commands */
+	int out_fd;   /* JSON lines */
+	char buf[8192];
+	size_t len;
+	long window, x, y, width, height;
+};
+
+/* Starts the probe (path from $DP_PROBE) with a window at x,y of w x h
+ * and waits for it to be drawn.  Returns 0 or a negative errno. */
+int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h);
+int dp_probe_send(struct dp_probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reads lines until one with "event":"<event>" arrives; copies it to line.
+ * Returns 0, or -ETIMEDOUT after timeout_ms. */
+int dp_probe_wait(struct dp_probe *p, const char *event, int timeout_ms, char *line, size_t size);
+void dp_probe_stop(struct dp_probe *p);
+
+/* The integer value of "key": in a flat JSON line, or -1. */
+long long dp_json_int(const char *line, const char *key);
