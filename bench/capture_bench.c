@@ -1,1 +1,385 @@
-int main(void) { return 0; }
+/* bench-capture: how fast capture is, against what the memory system allows.
+ *
+ * Starts a private 1920x1080 Xvfb with the probe fixture full screen, then
+ * measures, each over N repetitions:
+ *   1. one MIT-SHM grab of the whole screen beside a memcpy of as many bytes
+ *      between buffers that are not cache-resident, and the GetImage
+ *      fallback grab for comparison (goal: grab within 2x of memcpy);
+ *   2. dp_changemap_compute on two 1080p frames beside memcmp of two equal
+ *      buffers of the same size (goal: change map within 1.5x of memcmp);
+ *   3. settle overhead: how long after the probe's last draw, less the
+ *      quiet window, dp_capture_settle returns; and how often it returned
+ *      before that draw (premature: should be 0).
+ * It prints numbers only: no pass/fail, no timed assertions.
+ *
+ * Run:  DP_PROBE=build/tests/probe build/bench/bench-capture [--quick] [--json FILE]
+ * N is 200 for grab and change map and 20 for settle; --quick divides by 10. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture/capture.h"
+#include "capture/changemap.h"
+#include "engine/clock.h"
+#include "tests/harness/xvfb.h"
+
+#define SCREEN_W 1920
+#define SCREEN_H 1080
+#define FRAME_BYTES ((size_t)SCREEN_W * SCREEN_H * 4)
+#define COLD_BUFFERS 4 /* 4 sources + 4 destinations: 66 MB, beyond the LLC */
+#define WARMUP 5
+
+enum metric { M_GRAB_SHM, M_MEMCPY, M_GRAB_GETIMAGE, M_CHANGEMAP, M_MEMCMP, M_SETTLE, M_COUNT };
+
+struct series {
+	const char *key, *label, *unit;
+	double div;   /* ns per unit */
+	size_t n;
+	int64_t *ns;  /* samples */
+	double median, p10, p90, min, max;
+};
+
+static struct series series[M_COUNT] = {
+	[M_GRAB_SHM] = { "grab_shm", "grab 1080p (MIT-SHM)", "us", 1e3 },
+	[M_MEMCPY] = { "memcpy", "memcpy 8294400 B (cold)", "us", 1e3 },
+	[M_GRAB_GETIMAGE] = { "grab_getimage", "grab 1080p (GetImage)", "us", 1e3 },
+	[M_CHANGEMAP] = { "changemap", "dp_changemap_compute 1080p", "us", 1e3 },
+	[M_MEMCMP] = { "memcmp", "memcmp 8294400 B (equal)", "us", 1e3 },
+	[M_SETTLE] = { "settle_overhead", "settle overhead (quiet 75 ms)", "ms", 1e6 },
+};
+
+static volatile int sink; /* keeps memcmp results alive */
+
+struct bench {
+	struct dp_xvfb xvfb;
+	struct dp_probe probe;
+	struct dp_capture *shm, *getimage;
+	int premature, unsettled;
+};
+
+static int fail(const char *what, const struct dp_error *err)
+{
+	fprintf(stderr, "bench-capture: %s: %s\n", what, err->message);
+	return -1;
+}
+
+static int grab_full(struct dp_capture *cap, struct dp_frame *frame)
+{
+	struct dp_error err = { 0 };
+
+	if (dp_capture_grab(cap, NULL, 0, frame, &err) < 0)
+		return fail("grab failed", &err);
+	return 0;
+}
+
+static int time_grabs(struct dp_capture *cap, struct series *s)
+{
+	struct dp_frame frame;
+
+	for (size_t i = 0; i < WARMUP + s->n; i++) {
+		int64_t t0 = dp_now_ns();
+
+		if (grab_full(cap, &frame) < 0)
+			return -1;
+		if (i >= WARMUP)
+			s->ns[i - WARMUP] = dp_now_ns() - t0;
+	}
+	return 0;
+}
+
+static void time_memcpy(uint8_t *src[], uint8_t *dst[], struct series *s)
+{
+	for (size_t i = 0; i < WARMUP + s->n; i++) {
+		int64_t t0 = dp_now_ns();
+
+		memcpy(dst[i % COLD_BUFFERS], src[(i + 1) % COLD_BUFFERS], FRAME_BYTES);
+		if (i >= WARMUP)
+			s->ns[i - WARMUP] = dp_now_ns() - t0;
+	}
+	sink += dst[0][FRAME_BYTES / 2];
+}
+
+static struct dp_frame frame_over(uint8_t *pixels)
+{
+	return (struct dp_frame){ .width = SCREEN_W, .height = SCREEN_H, .stride = SCREEN_W * 4, .pixels = pixels };
+}
+
+/* before, after (before with a few pixels changed), twin (equal to before). */
+static void time_compare(uint8_t *before, uint8_t *after, uint8_t *twin)
+{
+	struct dp_frame fa = frame_over(before), fb = frame_over(after);
+	struct dp_changemap map = { 0 };
+
+	for (size_t i = 0; i < WARMUP + series[M_CHANGEMAP].n; i++) {
+		int64_t t0 = dp_now_ns();
+
+		dp_changemap_compute(&map, &fa, &fb);
+		if (i >= WARMUP)
+			series[M_CHANGEMAP].ns[i - WARMUP] = dp_now_ns() - t0;
+	}
+	if (map.changed == 0)
+		fprintf(stderr, "bench-capture: warning: the change map saw no change\n");
+	dp_changemap_release(&map);
+	for (size_t i = 0; i < WARMUP + series[M_MEMCMP].n; i++) {
+		int64_t t0 = dp_now_ns();
+
+		sink += memcmp(before, twin, FRAME_BYTES);
+		if (i >= WARMUP)
+			series[M_MEMCMP].ns[i - WARMUP] = dp_now_ns() - t0;
+	}
+}
+
+static int bench_memory(struct bench *b)
+{
+	uint8_t *buf[2 * COLD_BUFFERS + 1] = { 0 };
+	struct dp_frame frame;
+	int r = -1;
+
+	for (size_t i = 0; i < 2 * COLD_BUFFERS + 1; i++) {
+		buf[i] = malloc(FRAME_BYTES);
+		if (!buf[i]) {
+			fprintf(stderr, "bench-capture: out of memory\n");
+			goto out;
+		}
+		memset(buf[i], (int)i, FRAME_BYTES); /* fault the pages in now */
+	}
+	time_memcpy(buf, buf + COLD_BUFFERS, &series[M_MEMCPY]);
+	/* Two real frames: buf[0] before, buf[1] after with a few changes. */
+	if (grab_full(b->shm, &frame) < 0)
+		goto out;
+	memcpy(buf[0], frame.pixels, FRAME_BYTES);
+	memcpy(buf[2], frame.pixels, FRAME_BYTES);
+	if (grab_full(b->shm, &frame) < 0)
+		goto out;
+	memcpy(buf[1], frame.pixels, FRAME_BYTES);
+	for (int k = 0; k < 5; k++) {
+		size_t px = (size_t)(200 + k * 337) * SCREEN_W + (size_t)(100 + k * 401);
+
+		buf[1][px * 4] ^= 0x5a;
+	}
+	time_compare(buf[0], buf[1], buf[2]);
+	r = 0;
+out:
+	for (size_t i = 0; i < 2 * COLD_BUFFERS + 1; i++)
+		free(buf[i]);
+	return r;
+}
+
+/* Waits out whatever is still drawing and takes a fresh grab, so the next
+ * settle sees only the damage that comes after it. */
+static int quiesce(struct bench *b)
+{
+	struct dp_settle_options o;
+	struct dp_settle_result res;
+	struct dp_error err = { 0 };
+	struct dp_frame frame;
+
+	dp_settle_options_default(&o);
+	o.expect_change = false;
+	if (dp_capture_settle(b->shm, &o, &res, &err) < 0)
+		return fail("settle failed", &err);
+	return grab_full(b->shm, &frame);
+}
+
+static int bench_settle(struct bench *b)
+{
+	struct series *s = &series[M_SETTLE];
+	struct dp_settle_options o;
+	struct dp_settle_result res;
+	struct dp_error err = { 0 };
+	char line[512];
+
+	dp_settle_options_default(&o);
+	for (size_t i = 0; i < s->n; i++) {
+		int64_t returned, last_draw;
+
+		if (quiesce(b) < 0)
+			return -1;
+		dp_probe_send(&b->probe, "redraw %d 3 20", 300 + rand() % 501);
+		if (dp_capture_settle(b->shm, &o, &res, &err) < 0)
+			return fail("settle failed", &err);
+		returned = dp_now_ns();
+		if (dp_probe_wait(&b->probe, "idle", 5000, line, sizeof(line)) < 0) {
+			fprintf(stderr, "bench-capture: the probe never reported its redraw burst done\n");
+			return -1;
+		}
+		last_draw = (int64_t)dp_json_int(line, "last_draw_ns");
+		b->premature += returned < last_draw;
+		b->unsettled += res.outcome != DP_SETTLE_SETTLED;
+		s->ns[i] = returned - last_draw - (int64_t)o.quiet_ms * DP_NSEC_PER_MSEC;
+	}
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Linear interpolation between the closest ranks; samples must be sorted. */
+static double percentile(const struct series *s, double p)
+{
+	double rank = p * (double)(s->n - 1);
+	size_t lo = (size_t)rank;
+	size_t hi = lo + 1 < s->n ? lo + 1 : lo;
+
+	return ((double)s->ns[lo] + (rank - (double)lo) * (double)(s->ns[hi] - s->ns[lo])) / s->div;
+}
+
+static void summarize(struct series *s)
+{
+	qsort(s->ns, s->n, sizeof(*s->ns), cmp_i64);
+	s->median = percentile(s, 0.5);
+	s->p10 = percentile(s, 0.1);
+	s->p90 = percentile(s, 0.9);
+	s->min = (double)s->ns[0] / s->div;
+	s->max = (double)s->ns[s->n - 1] / s->div;
+}
+
+static double ratio(enum metric a, enum metric b)
+{
+	return series[a].median / series[b].median;
+}
+
+static void print_table(const struct bench *b)
+{
+	printf("%-30s %4s %5s %10s %10s %10s %10s %10s\n", "measure", "unit", "n", "median", "p10", "p90",
+	       "min", "max");
+	for (int m = 0; m < M_COUNT; m++) {
+		const struct series *s = &series[m];
+
+		printf("%-30s %4s %5zu %10.1f %10.1f %10.1f %10.1f %10.1f\n", s->label, s->unit, s->n,
+		       s->median, s->p10, s->p90, s->min, s->max);
+	}
+	printf("\n%-30s %8.2fx   goal <= 2.0x\n", "grab (SHM) / memcpy", ratio(M_GRAB_SHM, M_MEMCPY));
+	printf("%-30s %8.2fx\n", "grab (GetImage) / memcpy", ratio(M_GRAB_GETIMAGE, M_MEMCPY));
+	printf("%-30s %8.2fx   goal <= 1.5x\n", "changemap / memcmp", ratio(M_CHANGEMAP, M_MEMCMP));
+	printf("%-30s %8d     of %zu (should be 0)\n", "settle premature returns", b->premature,
+	       series[M_SETTLE].n);
+	printf("%-30s %8d     of %zu\n", "settle not SETTLED", b->unsettled, series[M_SETTLE].n);
+}
+
+static int write_json(const char *path, const struct bench *b)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "bench-capture: cannot write %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	fprintf(f, "{\n  \"screen\": \"%dx%d\",\n  \"results\": {\n", SCREEN_W, SCREEN_H);
+	for (int m = 0; m < M_COUNT; m++) {
+		const struct series *s = &series[m];
+
+		fprintf(f, "    \"%s\": {\"unit\": \"%s\", \"n\": %zu, \"median\": %.3f, \"p10\": %.3f, "
+			"\"p90\": %.3f, \"min\": %.3f, \"max\": %.3f}%s\n", s->key, s->unit, s->n, s->median,
+			s->p10, s->p90, s->min, s->max, m + 1 < M_COUNT ? "," : "");
+	}
+	fprintf(f, "  },\n  \"ratios\": {\n"
+		"    \"grab_shm_over_memcpy\": {\"value\": %.3f, \"goal\": 2.0},\n"
+		"    \"grab_getimage_over_memcpy\": {\"value\": %.3f},\n"
+		"    \"changemap_over_memcmp\": {\"value\": %.3f, \"goal\": 1.5}\n  },\n"
+		"  \"settle_premature\": %d,\n  \"settle_not_settled\": %d\n}\n",
+		ratio(M_GRAB_SHM, M_MEMCPY), ratio(M_GRAB_GETIMAGE, M_MEMCPY),
+		ratio(M_CHANGEMAP, M_MEMCMP), b->premature, b->unsettled);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static int open_captures(struct bench *b)
+{
+	struct dp_capture_config config = { .display = b->xvfb.display };
+	struct dp_error err = { 0 };
+
+	if (dp_capture_create(&b->shm, &config, &err) < 0)
+		return fail("cannot open the capture", &err);
+	config.no_shm = true;
+	if (dp_capture_create(&b->getimage, &config, &err) < 0)
+		return fail("cannot open the GetImage capture", &err);
+	return 0;
+}
+
+static int setup(struct bench *b)
+{
+	int r = dp_xvfb_start(&b->xvfb, SCREEN_W, SCREEN_H, NULL);
+
+	if (r < 0) {
+		fprintf(stderr, "bench-capture: cannot start Xvfb (is it installed and on PATH?): %s\n",
+			strerror(-r));
+		return -1;
+	}
+	if (!getenv("DP_PROBE")) {
+		fprintf(stderr, "bench-capture: set DP_PROBE to the probe app (build/tests/probe)\n");
+		return -1;
+	}
+	r = dp_probe_start(&b->probe, &b->xvfb, 0, 0, SCREEN_W, SCREEN_H);
+	if (r < 0) {
+		fprintf(stderr, "bench-capture: cannot start the probe %s: %s\n", getenv("DP_PROBE"),
+			strerror(-r));
+		return -1;
+	}
+	return open_captures(b);
+}
+
+static void teardown(struct bench *b)
+{
+	if (b->getimage)
+		dp_capture_destroy(b->getimage);
+	if (b->shm)
+		dp_capture_destroy(b->shm);
+	if (b->probe.pid > 0)
+		dp_probe_stop(&b->probe);
+	if (b->xvfb.pid > 0)
+		dp_xvfb_stop(&b->xvfb);
+}
+
+static int parse_args(int argc, char **argv, size_t *scale_div, const char **json)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			*scale_div = 10;
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			*json = argv[++i];
+		} else {
+			fprintf(stderr, "usage: %s [--quick] [--json FILE]\n", argv[0]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { 0 };
+	const char *json = NULL;
+	size_t div = 1;
+	int r = -1;
+
+	if (parse_args(argc, argv, &div, &json) < 0)
+		return 2;
+	signal(SIGPIPE, SIG_IGN);
+	srand((unsigned)time(NULL));
+	for (int m = 0; m < M_COUNT; m++) {
+		series[m].n = (m == M_SETTLE ? 20 : 200) / div;
+		series[m].ns = calloc(series[m].n, sizeof(int64_t));
+		if (!series[m].ns)
+			return 1;
+	}
+	if (setup(&b) < 0 || time_grabs(b.shm, &series[M_GRAB_SHM]) < 0 ||
+	    time_grabs(b.getimage, &series[M_GRAB_GETIMAGE]) < 0 || bench_memory(&b) < 0 ||
+	    bench_settle(&b) < 0)
+		goto out;
+	for (int m = 0; m < M_COUNT; m++)
+		summarize(&series[m]);
+	print_table(&b);
+	r = json ? write_json(json, &b) : 0;
+out:
+	teardown(&b);
+	for (int m = 0; m < M_COUNT; m++)
+		free(series[m].ns);
+	return r < 0 ? 1 : 0;
+}

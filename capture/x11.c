@@ -205,6 +205,25 @@ unsupported:
 			    "(start Xvfb with -screen 0 1920x1080x24)", display_name(self), screen->root_depth);
 }
 
+static int lost(struct x11_capture *self, struct dp_error *err);
+static void drain_queued(struct x11_capture *self, const unsigned int *grab_sequence);
+
+/* A new DAMAGE object reports the whole screen as damaged at once.  That
+ * is not a change anyone made: a round trip brings it in, and it goes. */
+static int discard_initial_damage(struct x11_capture *self)
+{
+	xcb_get_input_focus_cookie_t ck = xcb_get_input_focus(self->conn);
+	xcb_get_input_focus_reply_t *reply = xcb_get_input_focus_reply(self->conn, ck, NULL);
+
+	if (!reply)
+		return -EPIPE;
+	free(reply);
+	drain_queued(self, &ck.sequence);
+	self->n_pending = 0;
+	self->damage_since_grab = (struct dp_rect){ 0, 0, 0, 0 };
+	return 0;
+}
+
 static int connect_display(struct x11_capture *self, struct dp_error *err)
 {
 	const xcb_screen_t *screen;
@@ -243,8 +262,7 @@ static int connect_display(struct x11_capture *self, struct dp_error *err)
 	}
 	self->damage_since_grab = (struct dp_rect){ 0, 0, 0, 0 };
 	self->n_pending = 0;
-	xcb_flush(self->conn);
-	return ensure_pixels(self, err);
+	return discard_initial_damage(self) < 0 ? lost(self, err) : ensure_pixels(self, err);
 }
 
 /* A broken connection is replaced on the next call, so a daemon survives
