@@ -56,9 +56,14 @@ static volatile int sink; /* keeps memcmp results alive */
 struct bench {
 	struct dp_xvfb xvfb;
 	struct dp_probe probe;
-	struct dp_capture *shm, *getimage;
+	struct dp_capture *shm, *getimage, *cap; /* cap: the one being timed */
+	uint8_t *buf[2 * COLD_BUFFERS];           /* memcpy sources, then destinations */
+	struct dp_frame before, after, twin;      /* after: a few pixels differ; twin: equal */
+	struct dp_changemap map;
 	int premature, unsettled;
 };
+
+typedef int (*op_fn)(struct bench *b, size_t i);
 
 static int fail(const char *what, const struct dp_error *err)
 {
@@ -70,19 +75,18 @@ static int grab_full(struct dp_capture *cap, struct dp_frame *frame)
 {
 	struct dp_error err = { 0 };
 
-	if (dp_capture_grab(cap, NULL, 0, frame, &err) < 0)
-		return fail("grab failed", &err);
-	return 0;
+	return dp_capture_grab(cap, NULL, 0, frame, &err) < 0 ? fail("grab failed", &err) : 0;
 }
 
-static int time_grabs(struct dp_capture *cap, struct series *s)
+/* Runs op WARMUP times untimed, then once per sample. */
+static int time_op(struct bench *b, enum metric m, op_fn op)
 {
-	struct dp_frame frame;
+	struct series *s = &series[m];
 
 	for (size_t i = 0; i < WARMUP + s->n; i++) {
 		int64_t t0 = dp_now_ns();
 
-		if (grab_full(cap, &frame) < 0)
+		if (op(b, i) < 0)
 			return -1;
 		if (i >= WARMUP)
 			s->ns[i - WARMUP] = dp_now_ns() - t0;
@@ -90,82 +94,83 @@ static int time_grabs(struct dp_capture *cap, struct series *s)
 	return 0;
 }
 
-static void time_memcpy(uint8_t *src[], uint8_t *dst[], struct series *s)
+static int op_grab(struct bench *b, size_t i)
 {
-	for (size_t i = 0; i < WARMUP + s->n; i++) {
-		int64_t t0 = dp_now_ns();
+	struct dp_frame frame;
 
-		memcpy(dst[i % COLD_BUFFERS], src[(i + 1) % COLD_BUFFERS], FRAME_BYTES);
-		if (i >= WARMUP)
-			s->ns[i - WARMUP] = dp_now_ns() - t0;
-	}
-	sink += dst[0][FRAME_BYTES / 2];
+	(void)i;
+	return grab_full(b->cap, &frame);
 }
 
-static struct dp_frame frame_over(uint8_t *pixels)
+/* Each copy reads and writes buffers untouched for the last 3 copies. */
+static int op_memcpy_cold(struct bench *b, size_t i)
 {
-	return (struct dp_frame){ .width = SCREEN_W, .height = SCREEN_H, .stride = SCREEN_W * 4, .pixels = pixels };
+	memcpy(b->buf[COLD_BUFFERS + i % COLD_BUFFERS], b->buf[(i + 1) % COLD_BUFFERS], FRAME_BYTES);
+	return 0;
 }
 
-/* before, after (before with a few pixels changed), twin (equal to before). */
-static void time_compare(uint8_t *before, uint8_t *after, uint8_t *twin)
+static int op_memcpy_warm(struct bench *b, size_t i)
 {
-	struct dp_frame fa = frame_over(before), fb = frame_over(after);
-	struct dp_changemap map = { 0 };
+	(void)i;
+	memcpy(b->buf[COLD_BUFFERS], b->buf[0], FRAME_BYTES);
+	return 0;
+}
 
-	for (size_t i = 0; i < WARMUP + series[M_CHANGEMAP].n; i++) {
-		int64_t t0 = dp_now_ns();
+static int op_changemap(struct bench *b, size_t i)
+{
+	(void)i;
+	return dp_changemap_compute(&b->map, &b->before, &b->after);
+}
 
-		dp_changemap_compute(&map, &fa, &fb);
-		if (i >= WARMUP)
-			series[M_CHANGEMAP].ns[i - WARMUP] = dp_now_ns() - t0;
-	}
-	if (map.changed == 0)
-		fprintf(stderr, "bench-capture: warning: the change map saw no change\n");
-	dp_changemap_release(&map);
-	for (size_t i = 0; i < WARMUP + series[M_MEMCMP].n; i++) {
-		int64_t t0 = dp_now_ns();
+static int op_memcmp(struct bench *b, size_t i)
+{
+	(void)i;
+	sink += memcmp(b->before.pixels, b->twin.pixels, FRAME_BYTES);
+	return 0;
+}
 
-		sink += memcmp(before, twin, FRAME_BYTES);
-		if (i >= WARMUP)
-			series[M_MEMCMP].ns[i - WARMUP] = dp_now_ns() - t0;
-	}
+static int alloc_frame(struct dp_frame *f)
+{
+	*f = (struct dp_frame){ .width = SCREEN_W, .height = SCREEN_H, .stride = SCREEN_W * 4,
+				.pixels = malloc(FRAME_BYTES) };
+	return f->pixels ? 0 : -1;
+}
+
+/* Copies two grabbed frames into our own buffers; a few pixels of the
+ * second are changed so the change map has something to find. */
+static int prepare_frames(struct bench *b)
+{
+	struct dp_frame frame;
+
+	if (alloc_frame(&b->before) < 0 || alloc_frame(&b->after) < 0 || alloc_frame(&b->twin) < 0)
+		return -1;
+	if (grab_full(b->shm, &frame) < 0)
+		return -1;
+	memcpy(b->before.pixels, frame.pixels, FRAME_BYTES);
+	memcpy(b->twin.pixels, frame.pixels, FRAME_BYTES);
+	if (grab_full(b->shm, &frame) < 0)
+		return -1;
+	memcpy(b->after.pixels, frame.pixels, FRAME_BYTES);
+	for (int k = 0; k < 5; k++)
+		b->after.pixels[((size_t)(100 + k * 211) * SCREEN_W + (size_t)(100 + k * 401)) * 4] ^= 0x5a;
+	return 0;
 }
 
 static int bench_memory(struct bench *b)
 {
-	uint8_t *buf[2 * COLD_BUFFERS + 1] = { 0 };
-	struct dp_frame frame;
-	int r = -1;
-
-	for (size_t i = 0; i < 2 * COLD_BUFFERS + 1; i++) {
-		buf[i] = malloc(FRAME_BYTES);
-		if (!buf[i]) {
-			fprintf(stderr, "bench-capture: out of memory\n");
-			goto out;
-		}
-		memset(buf[i], (int)i, FRAME_BYTES); /* fault the pages in now */
+	for (size_t i = 0; i < 2 * COLD_BUFFERS; i++) {
+		b->buf[i] = malloc(FRAME_BYTES);
+		if (!b->buf[i])
+			return -1;
+		memset(b->buf[i], (int)i, FRAME_BYTES); /* fault the pages in now */
 	}
-	time_memcpy(buf, buf + COLD_BUFFERS, &series[M_MEMCPY]);
-	/* Two real frames: buf[0] before, buf[1] after with a few changes. */
-	if (grab_full(b->shm, &frame) < 0)
-		goto out;
-	memcpy(buf[0], frame.pixels, FRAME_BYTES);
-	memcpy(buf[2], frame.pixels, FRAME_BYTES);
-	if (grab_full(b->shm, &frame) < 0)
-		goto out;
-	memcpy(buf[1], frame.pixels, FRAME_BYTES);
-	for (int k = 0; k < 5; k++) {
-		size_t px = (size_t)(200 + k * 337) * SCREEN_W + (size_t)(100 + k * 401);
-
-		buf[1][px * 4] ^= 0x5a;
-	}
-	time_compare(buf[0], buf[1], buf[2]);
-	r = 0;
-out:
-	for (size_t i = 0; i < 2 * COLD_BUFFERS + 1; i++)
-		free(buf[i]);
-	return r;
+	if (time_op(b, M_MEMCPY, op_memcpy_cold) < 0 || time_op(b, M_MEMCPY_WARM, op_memcpy_warm) < 0)
+		return -1;
+	if (prepare_frames(b) < 0 || time_op(b, M_CHANGEMAP, op_changemap) < 0)
+		return -1;
+	if (b->map.changed == 0)
+		fprintf(stderr, "bench-capture: warning: the change map saw no change\n");
+	return time_op(b, M_MEMCMP, op_memcmp);
 }
 
 /* Waits out whatever is still drawing and takes a fresh grab, so the next

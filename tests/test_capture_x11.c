@@ -15,23 +15,9 @@
 static struct dp_xvfb xvfb;
 static struct dp_probe probe;
 
-/* Counts pixels of frame that differ from the probe's pattern; the stamp
- * square must hold stamp_counter. */
 static long mismatches(const struct dp_frame *f, uint32_t stamp_counter)
 {
-	long bad = 0;
-
-	for (int y = 0; y < f->height; y++) {
-		for (int x = 0; x < f->width; x++) {
-			int wx = f->x + x - (int)probe.x, wy = f->y + y - (int)probe.y;
-			uint32_t want = wx < DP_PROBE_STAMP_SIZE && wy < DP_PROBE_STAMP_SIZE
-						? dp_probe_stamp_color(stamp_counter)
-						: dp_probe_pattern(wx, wy);
-
-			bad += dp_frame_pixel(f, x, y) != want;
-		}
-	}
-	return bad;
+	return dp_probe_mismatches(&probe, f, stamp_counter);
 }
 
 static struct dp_capture *open_capture(bool no_shm)

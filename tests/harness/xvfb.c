@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "apps/probe_pattern.h"
+#include "capture/frame.h"
 #include "engine/clock.h"
 
 static int read_line_with_timeout(int fd, char *buf, size_t size, int timeout_ms)
@@ -238,4 +240,21 @@ long long dp_json_int(const char *line, const char *key)
 	snprintf(want, sizeof(want), "\"%s\":", key);
 	at = strstr(line, want);
 	return at ? strtoll(at + strlen(want), NULL, 10) : -1;
+}
+
+long dp_probe_mismatches(const struct dp_probe *p, const struct dp_frame *f, uint32_t stamp_counter)
+{
+	long bad = 0;
+
+	for (int y = 0; y < f->height; y++) {
+		for (int x = 0; x < f->width; x++) {
+			int wx = f->x + x - (int)p->x, wy = f->y + y - (int)p->y;
+			uint32_t want = wx < DP_PROBE_STAMP_SIZE && wy < DP_PROBE_STAMP_SIZE
+						? dp_probe_stamp_color(stamp_counter)
+						: dp_probe_pattern(wx, wy);
+
+			bad += dp_frame_pixel(f, x, y) != want;
+		}
+	}
+	return bad;
 }

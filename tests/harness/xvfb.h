@@ -41,5 +41,10 @@ int dp_probe_send(struct dp_probe *p, const char *fmt, ...) __attribute__((forma
 int dp_probe_wait(struct dp_probe *p, const char *event, int timeout_ms, char *line, size_t size);
 void dp_probe_stop(struct dp_probe *p);
 
+/* Counts the pixels of frame that differ from what the probe painted
+ * there; the stamp square must hold stamp_counter. */
+struct dp_frame;
+long dp_probe_mismatches(const struct dp_probe *p, const struct dp_frame *frame, uint32_t stamp_counter);
+
 /* The integer value of "key": in a flat JSON line, or -1. */
 long long dp_json_int(const char *line, const char *key);
