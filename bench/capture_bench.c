@@ -1,19 +1,18 @@
-/* bench-capture: how fast capture is, against what the memory system allows.
+/* bench-capture: capture speed beside what the memory system allows.
  *
- * Starts a private 1920x1080 Xvfb with the probe fixture full screen, then
- * measures, each over N repetitions:
- *   1. one MIT-SHM grab of the whole screen beside a memcpy of as many bytes
- *      between buffers that are not cache-resident, and the GetImage
- *      fallback grab for comparison (goal: grab within 2x of memcpy);
+ * Starts a private 1920x1080 Xvfb with the probe fixture full screen and
+ * measures, over N repetitions each (after 5 untimed warm-up runs):
+ *   1. a full-screen MIT-SHM grab beside a memcpy of as many bytes (between
+ *      cold buffers, and between the same two buffers), and a GetImage grab;
  *   2. dp_changemap_compute on two 1080p frames beside memcmp of two equal
- *      buffers of the same size (goal: change map within 1.5x of memcmp);
- *   3. settle overhead: how long after the probe's last draw, less the
- *      quiet window, dp_capture_settle returns; and how often it returned
- *      before that draw (premature: should be 0).
- * It prints numbers only: no pass/fail, no timed assertions.
+ *      buffers of that size (so memcmp reads every byte);
+ *   3. settle overhead: when dp_capture_settle returns after the probe's last
+ *      draw, less the quiet window; and premature returns (should be 0).
+ * Goals: grab within 2x of memcpy, change map within 1.5x of memcmp.  It
+ * prints numbers only: no pass/fail, no timed assertions.
  *
- * Run:  DP_PROBE=build/tests/probe build/bench/bench-capture [--quick] [--json FILE]
- * N is 200 for grab and change map and 20 for settle; --quick divides by 10. */
+ * Run: DP_PROBE=build/tests/probe build/bench/bench-capture [--quick] [--json FILE]
+ * N is 200 (20 for settle); --quick divides it by 10. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,16 +28,18 @@
 #define SCREEN_W 1920
 #define SCREEN_H 1080
 #define FRAME_BYTES ((size_t)SCREEN_W * SCREEN_H * 4)
-#define COLD_BUFFERS 4 /* 4 sources + 4 destinations: 66 MB, beyond the LLC */
+#define COLD 4    /* memcpy rotates 4 sources and 4 destinations: 66 MB */
 #define WARMUP 5
+enum { BEFORE = 2 * COLD, AFTER, TWIN, N_BUFS }; /* AFTER: a few pixels differ; TWIN: equal */
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-enum metric { M_GRAB_SHM, M_GRAB_GETIMAGE, M_MEMCPY, M_MEMCPY_WARM, M_CHANGEMAP, M_MEMCMP, M_SETTLE, M_COUNT };
+enum metric { M_GRAB_SHM, M_GRAB_GETIMAGE, M_MEMCPY, M_MEMCPY_SAME, M_CHANGEMAP, M_MEMCMP, M_SETTLE, M_COUNT };
 
 struct series {
 	const char *key, *label, *unit;
-	double div;   /* ns per unit */
+	double div;  /* ns per unit */
 	size_t n;
-	int64_t *ns;  /* samples */
+	int64_t *ns; /* samples */
 	double median, p10, p90, min, max;
 };
 
@@ -46,7 +47,7 @@ static struct series series[M_COUNT] = {
 	[M_GRAB_SHM] = { "grab_shm", "grab 1080p (MIT-SHM)", "us", 1e3 },
 	[M_GRAB_GETIMAGE] = { "grab_getimage", "grab 1080p (GetImage)", "us", 1e3 },
 	[M_MEMCPY] = { "memcpy_cold", "memcpy 8294400 B (cold)", "us", 1e3 },
-	[M_MEMCPY_WARM] = { "memcpy_same", "memcpy 8294400 B (same bufs)", "us", 1e3 },
+	[M_MEMCPY_SAME] = { "memcpy_same", "memcpy 8294400 B (same buffers)", "us", 1e3 },
 	[M_CHANGEMAP] = { "changemap", "dp_changemap_compute 1080p", "us", 1e3 },
 	[M_MEMCMP] = { "memcmp", "memcmp 8294400 B (equal)", "us", 1e3 },
 	[M_SETTLE] = { "settle_overhead", "settle overhead (quiet 75 ms)", "ms", 1e6 },
@@ -58,34 +59,25 @@ static const struct {
 	double goal; /* 0: none */
 } ratios[] = {
 	{ "grab_shm_over_memcpy", "grab (SHM) / memcpy (cold)", M_GRAB_SHM, M_MEMCPY, 2.0 },
-	{ "grab_shm_over_memcpy_same", "grab (SHM) / memcpy (same)", M_GRAB_SHM, M_MEMCPY_WARM, 0 },
+	{ "grab_shm_over_memcpy_same", "grab (SHM) / memcpy (same buffers)", M_GRAB_SHM, M_MEMCPY_SAME, 0 },
 	{ "grab_getimage_over_memcpy", "grab (GetImage) / memcpy (cold)", M_GRAB_GETIMAGE, M_MEMCPY, 0 },
 	{ "changemap_over_memcmp", "changemap / memcmp", M_CHANGEMAP, M_MEMCMP, 1.5 },
 };
 
-static volatile int sink; /* keeps memcmp results alive */
+static volatile int sink; /* keeps the memcmp results alive */
 
 struct bench {
 	struct dp_xvfb xvfb;
 	struct dp_probe probe;
-	struct dp_capture *shm, *getimage, *cap; /* cap: the one being timed */
-	uint8_t *buf[2 * COLD_BUFFERS];           /* memcpy sources, then destinations */
-	struct dp_frame before, after, twin;      /* after: a few pixels differ; twin: equal */
+	struct dp_capture *shm, *getimage;
+	uint8_t *buf[N_BUFS];
 	struct dp_changemap map;
 	int premature, unsettled;
 };
 
-typedef int (*op_fn)(struct bench *b, size_t i);
-
-static int fail(const char *what, const struct dp_error *err)
+static int fail(const char *what, const char *why)
 {
-	fprintf(stderr, "bench-capture: %s: %s\n", what, err->message);
-	return -1;
-}
-
-static int oom(void)
-{
-	fprintf(stderr, "bench-capture: out of memory\n");
+	fprintf(stderr, "bench-capture: %s: %s\n", what, why);
 	return -1;
 }
 
@@ -93,18 +85,48 @@ static int grab_full(struct dp_capture *cap, struct dp_frame *frame)
 {
 	struct dp_error err = { 0 };
 
-	return dp_capture_grab(cap, NULL, 0, frame, &err) < 0 ? fail("grab failed", &err) : 0;
+	return dp_capture_grab(cap, NULL, 0, frame, &err) < 0 ? fail("grab failed", err.message) : 0;
 }
 
-/* Runs op WARMUP times untimed, then once per sample. */
-static int time_op(struct bench *b, enum metric m, op_fn op)
+static struct dp_frame frame_of(uint8_t *pixels)
+{
+	return (struct dp_frame){ .width = SCREEN_W, .height = SCREEN_H, .stride = SCREEN_W * 4, .pixels = pixels };
+}
+
+/* One repetition of metric m; i counts repetitions. */
+static int run_once(struct bench *b, enum metric m, size_t i)
+{
+	struct dp_frame frame, before = frame_of(b->buf[BEFORE]), after = frame_of(b->buf[AFTER]);
+
+	switch (m) {
+	case M_GRAB_SHM:
+		return grab_full(b->shm, &frame);
+	case M_GRAB_GETIMAGE:
+		return grab_full(b->getimage, &frame);
+	case M_MEMCPY: /* buffers untouched for the last 3 copies */
+		memcpy(b->buf[COLD + i % COLD], b->buf[(i + 1) % COLD], FRAME_BYTES);
+		return 0;
+	case M_MEMCPY_SAME:
+		memcpy(b->buf[COLD], b->buf[0], FRAME_BYTES);
+		return 0;
+	case M_CHANGEMAP:
+		return dp_changemap_compute(&b->map, &before, &after);
+	case M_MEMCMP:
+		sink += memcmp(b->buf[BEFORE], b->buf[TWIN], FRAME_BYTES);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+static int time_metric(struct bench *b, enum metric m)
 {
 	struct series *s = &series[m];
 
 	for (size_t i = 0; i < WARMUP + s->n; i++) {
 		int64_t t0 = dp_now_ns();
 
-		if (op(b, i) < 0)
+		if (run_once(b, m, i) < 0)
 			return -1;
 		if (i >= WARMUP)
 			s->ns[i - WARMUP] = dp_now_ns() - t0;
@@ -112,129 +134,73 @@ static int time_op(struct bench *b, enum metric m, op_fn op)
 	return 0;
 }
 
-static int op_grab(struct bench *b, size_t i)
-{
-	struct dp_frame frame;
-
-	(void)i;
-	return grab_full(b->cap, &frame);
-}
-
-/* Each copy reads and writes buffers untouched for the last 3 copies. */
-static int op_memcpy_cold(struct bench *b, size_t i)
-{
-	memcpy(b->buf[COLD_BUFFERS + i % COLD_BUFFERS], b->buf[(i + 1) % COLD_BUFFERS], FRAME_BYTES);
-	return 0;
-}
-
-static int op_memcpy_warm(struct bench *b, size_t i)
-{
-	(void)i;
-	memcpy(b->buf[COLD_BUFFERS], b->buf[0], FRAME_BYTES);
-	return 0;
-}
-
-static int op_changemap(struct bench *b, size_t i)
-{
-	(void)i;
-	return dp_changemap_compute(&b->map, &b->before, &b->after);
-}
-
-static int op_memcmp(struct bench *b, size_t i)
-{
-	(void)i;
-	sink += memcmp(b->before.pixels, b->twin.pixels, FRAME_BYTES);
-	return 0;
-}
-
-static int alloc_frame(struct dp_frame *f)
-{
-	*f = (struct dp_frame){ .width = SCREEN_W, .height = SCREEN_H, .stride = SCREEN_W * 4,
-				.pixels = malloc(FRAME_BYTES) };
-	return f->pixels ? 0 : -1;
-}
-
-/* Copies two grabbed frames into our own buffers; a few pixels of the
- * second are changed so the change map has something to find. */
+/* Two grabbed frames in our own buffers; a few pixels of AFTER changed. */
 static int prepare_frames(struct bench *b)
 {
 	struct dp_frame frame;
 
-	if (alloc_frame(&b->before) < 0 || alloc_frame(&b->after) < 0 || alloc_frame(&b->twin) < 0)
-		return oom();
 	if (grab_full(b->shm, &frame) < 0)
 		return -1;
-	memcpy(b->before.pixels, frame.pixels, FRAME_BYTES);
-	memcpy(b->twin.pixels, frame.pixels, FRAME_BYTES);
+	memcpy(b->buf[BEFORE], frame.pixels, FRAME_BYTES);
+	memcpy(b->buf[TWIN], frame.pixels, FRAME_BYTES);
 	if (grab_full(b->shm, &frame) < 0)
 		return -1;
-	memcpy(b->after.pixels, frame.pixels, FRAME_BYTES);
+	memcpy(b->buf[AFTER], frame.pixels, FRAME_BYTES);
 	for (int k = 0; k < 5; k++)
-		b->after.pixels[((size_t)(100 + k * 211) * SCREEN_W + (size_t)(100 + k * 401)) * 4] ^= 0x5a;
+		b->buf[AFTER][((size_t)(100 + k * 211) * SCREEN_W + (size_t)(100 + k * 401)) * 4] ^= 0x5a;
 	return 0;
-}
-
-static int bench_memory(struct bench *b)
-{
-	for (size_t i = 0; i < 2 * COLD_BUFFERS; i++) {
-		b->buf[i] = malloc(FRAME_BYTES);
-		if (!b->buf[i])
-			return oom();
-		memset(b->buf[i], (int)i, FRAME_BYTES); /* fault the pages in now */
-	}
-	if (time_op(b, M_MEMCPY, op_memcpy_cold) < 0 || time_op(b, M_MEMCPY_WARM, op_memcpy_warm) < 0)
-		return -1;
-	if (prepare_frames(b) < 0 || time_op(b, M_CHANGEMAP, op_changemap) < 0)
-		return -1;
-	if (b->map.changed == 0)
-		fprintf(stderr, "bench-capture: warning: the change map saw no change\n");
-	return time_op(b, M_MEMCMP, op_memcmp);
-}
-
-/* Waits out whatever is still drawing and takes a fresh grab, so the next
- * settle sees only the damage that comes after it. */
-static int quiesce(struct bench *b)
-{
-	struct dp_settle_options o;
-	struct dp_settle_result res;
-	struct dp_error err = { 0 };
-	struct dp_frame frame;
-
-	dp_settle_options_default(&o);
-	o.expect_change = false;
-	if (dp_capture_settle(b->shm, &o, &res, &err) < 0)
-		return fail("settle failed", &err);
-	return grab_full(b->shm, &frame);
 }
 
 static int bench_settle(struct bench *b)
 {
 	struct series *s = &series[M_SETTLE];
-	struct dp_settle_options o;
+	struct dp_settle_options o, quiet;
 	struct dp_settle_result res;
 	struct dp_error err = { 0 };
+	struct dp_frame frame;
 	char line[512];
 
 	dp_settle_options_default(&o);
+	quiet = o;
+	quiet.expect_change = false;
 	for (size_t i = 0; i < s->n; i++) {
 		int64_t returned, last_draw;
 
-		if (quiesce(b) < 0)
+		/* Wait out any drawing and grab, so settle sees only the redraw. */
+		if (dp_capture_settle(b->shm, &quiet, &res, &err) < 0)
+			return fail("settle failed", err.message);
+		if (grab_full(b->shm, &frame) < 0)
 			return -1;
 		dp_probe_send(&b->probe, "redraw %d 3 20", 300 + rand() % 501);
 		if (dp_capture_settle(b->shm, &o, &res, &err) < 0)
-			return fail("settle failed", &err);
+			return fail("settle failed", err.message);
 		returned = dp_now_ns();
-		if (dp_probe_wait(&b->probe, "idle", 5000, line, sizeof(line)) < 0) {
-			fprintf(stderr, "bench-capture: the probe never reported its redraw burst done\n");
-			return -1;
-		}
+		if (dp_probe_wait(&b->probe, "idle", 5000, line, sizeof(line)) < 0)
+			return fail("probe", "no idle event within 5 s of a redraw");
 		last_draw = (int64_t)dp_json_int(line, "last_draw_ns");
 		b->premature += returned < last_draw;
 		b->unsettled += res.outcome != DP_SETTLE_SETTLED;
 		s->ns[i] = returned - last_draw - (int64_t)o.quiet_ms * DP_NSEC_PER_MSEC;
 	}
 	return 0;
+}
+
+static int run_all(struct bench *b)
+{
+	for (size_t i = 0; i < N_BUFS; i++) {
+		if (!(b->buf[i] = malloc(FRAME_BYTES)))
+			return fail("buffers", "out of memory");
+		memset(b->buf[i], (int)i, FRAME_BYTES); /* fault the pages in now */
+	}
+	for (enum metric m = M_GRAB_SHM; m < M_SETTLE; m++) {
+		if (m == M_CHANGEMAP && prepare_frames(b) < 0)
+			return -1;
+		if (time_metric(b, m) < 0)
+			return -1;
+	}
+	if (b->map.changed == 0)
+		fprintf(stderr, "bench-capture: warning: the change map saw no change\n");
+	return bench_settle(b);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -244,12 +210,11 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Linear interpolation between the closest ranks; samples must be sorted. */
+/* Interpolates between the closest ranks; the samples must be sorted. */
 static double percentile(const struct series *s, double p)
 {
 	double rank = p * (double)(s->n - 1);
-	size_t lo = (size_t)rank;
-	size_t hi = lo + 1 < s->n ? lo + 1 : lo;
+	size_t lo = (size_t)rank, hi = lo + 1 < s->n ? lo + 1 : lo;
 
 	return ((double)s->ns[lo] + (rank - (double)lo) * (double)(s->ns[hi] - s->ns[lo])) / s->div;
 }
@@ -271,34 +236,31 @@ static double ratio(size_t i)
 
 static void print_table(const struct bench *b)
 {
-	printf("%-34s %4s %5s %10s %10s %10s %10s %10s\n", "measure", "unit", "n", "median", "p10", "p90",
-	       "min", "max");
+	printf("%-35s %4s %4s %9s %9s %9s %9s %9s\n", "measure", "unit", "n", "median", "p10", "p90", "min",
+	       "max");
 	for (int m = 0; m < M_COUNT; m++) {
 		const struct series *s = &series[m];
 
-		printf("%-34s %4s %5zu %10.2f %10.2f %10.2f %10.2f %10.2f\n", s->label, s->unit, s->n,
-		       s->median, s->p10, s->p90, s->min, s->max);
+		printf("%-35s %4s %4zu %9.2f %9.2f %9.2f %9.2f %9.2f\n", s->label, s->unit, s->n, s->median,
+		       s->p10, s->p90, s->min, s->max);
 	}
 	printf("\n");
-	for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++) {
-		printf("%-34s %8.2fx", ratios[i].label, ratio(i));
+	for (size_t i = 0; i < ARRAY_LEN(ratios); i++) {
+		printf("%-35s %7.2fx", ratios[i].label, ratio(i));
 		if (ratios[i].goal > 0)
 			printf("   goal <= %.1fx", ratios[i].goal);
 		printf("\n");
 	}
-	printf("%-34s %8d     of %zu (should be 0)\n", "settle premature returns", b->premature,
-	       series[M_SETTLE].n);
-	printf("%-34s %8d     of %zu\n", "settle not SETTLED", b->unsettled, series[M_SETTLE].n);
+	printf("%-35s %4d of %zu (should be 0)\n", "settle premature returns", b->premature, series[M_SETTLE].n);
+	printf("%-35s %4d of %zu\n", "settle outcome not SETTLED", b->unsettled, series[M_SETTLE].n);
 }
 
 static int write_json(const char *path, const struct bench *b)
 {
 	FILE *f = fopen(path, "w");
 
-	if (!f) {
-		fprintf(stderr, "bench-capture: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
+	if (!f)
+		return fail(path, strerror(errno));
 	fprintf(f, "{\n  \"screen\": \"%dx%d\",\n  \"results\": {\n", SCREEN_W, SCREEN_H);
 	for (int m = 0; m < M_COUNT; m++) {
 		const struct series *s = &series[m];
@@ -308,112 +270,75 @@ static int write_json(const char *path, const struct bench *b)
 			s->p10, s->p90, s->min, s->max, m + 1 < M_COUNT ? "," : "");
 	}
 	fprintf(f, "  },\n  \"ratios\": {\n");
-	for (size_t i = 0; i < sizeof(ratios) / sizeof(ratios[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(ratios); i++)
 		fprintf(f, "    \"%s\": {\"value\": %.3f, \"goal\": %.1f}%s\n", ratios[i].key, ratio(i),
-			ratios[i].goal, i + 1 < sizeof(ratios) / sizeof(ratios[0]) ? "," : "");
+			ratios[i].goal, i + 1 < ARRAY_LEN(ratios) ? "," : "");
 	fprintf(f, "  },\n  \"settle_premature\": %d,\n  \"settle_not_settled\": %d\n}\n", b->premature,
 		b->unsettled);
-	return fclose(f) == 0 ? 0 : -1;
-}
-
-static int open_captures(struct bench *b)
-{
-	struct dp_capture_config config = { .display = b->xvfb.display };
-	struct dp_error err = { 0 };
-
-	if (dp_capture_create(&b->shm, &config, &err) < 0)
-		return fail("cannot open the capture", &err);
-	config.no_shm = true;
-	if (dp_capture_create(&b->getimage, &config, &err) < 0)
-		return fail("cannot open the GetImage capture", &err);
-	return 0;
+	return fclose(f) == 0 ? 0 : fail(path, strerror(errno));
 }
 
 static int setup(struct bench *b)
 {
+	struct dp_capture_config config = { 0 };
+	struct dp_error err = { 0 };
 	int r = dp_xvfb_start(&b->xvfb, SCREEN_W, SCREEN_H, NULL);
 
-	if (r < 0) {
-		fprintf(stderr, "bench-capture: cannot start Xvfb (is it installed and on PATH?): %s\n",
-			strerror(-r));
-		return -1;
-	}
-	if (!getenv("DP_PROBE")) {
-		fprintf(stderr, "bench-capture: set DP_PROBE to the probe app (build/tests/probe)\n");
-		return -1;
-	}
+	if (r < 0)
+		return fail("cannot start Xvfb (is it installed and on PATH?)", strerror(-r));
+	if (!getenv("DP_PROBE"))
+		return fail("DP_PROBE is not set", "point it at the probe app, e.g. build/tests/probe");
 	r = dp_probe_start(&b->probe, &b->xvfb, 0, 0, SCREEN_W, SCREEN_H);
-	if (r < 0) {
-		fprintf(stderr, "bench-capture: cannot start the probe %s: %s\n", getenv("DP_PROBE"),
-			strerror(-r));
-		return -1;
-	}
-	return open_captures(b);
+	if (r < 0)
+		return fail("cannot start the probe ($DP_PROBE)", strerror(-r));
+	config.display = b->xvfb.display;
+	if (dp_capture_create(&b->shm, &config, &err) < 0)
+		return fail("cannot open the capture", err.message);
+	config.no_shm = true;
+	if (dp_capture_create(&b->getimage, &config, &err) < 0)
+		return fail("cannot open the GetImage capture", err.message);
+	return 0;
 }
 
 static void teardown(struct bench *b)
 {
-	if (b->getimage)
-		dp_capture_destroy(b->getimage);
-	if (b->shm)
-		dp_capture_destroy(b->shm);
-	if (b->probe.pid > 0)
-		dp_probe_stop(&b->probe);
-	if (b->xvfb.pid > 0)
-		dp_xvfb_stop(&b->xvfb);
-	for (size_t i = 0; i < 2 * COLD_BUFFERS; i++)
+	dp_capture_destroy(b->getimage);
+	dp_capture_destroy(b->shm);
+	dp_probe_stop(&b->probe); /* both do nothing where nothing started */
+	dp_xvfb_stop(&b->xvfb);
+	for (size_t i = 0; i < N_BUFS; i++)
 		free(b->buf[i]);
-	free(b->before.pixels);
-	free(b->after.pixels);
-	free(b->twin.pixels);
 	dp_changemap_release(&b->map);
-}
-
-static int parse_args(int argc, char **argv, size_t *scale_div, const char **json)
-{
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--quick")) {
-			*scale_div = 10;
-		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
-			*json = argv[++i];
-		} else {
-			fprintf(stderr, "usage: %s [--quick] [--json FILE]\n", argv[0]);
-			return -1;
-		}
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct bench b = { 0 };
+	static struct bench b;
 	const char *json = NULL;
 	size_t div = 1;
 	int r = -1;
 
-	if (parse_args(argc, argv, &div, &json) < 0)
-		return 2;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			div = 10;
+		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
+			json = argv[++i];
+		else
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE]\n", argv[0]), 2;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL));
 	for (int m = 0; m < M_COUNT; m++) {
 		series[m].n = (m == M_SETTLE ? 20 : 200) / div;
-		series[m].ns = calloc(series[m].n, sizeof(int64_t));
-		if (!series[m].ns)
-			return oom(), 1;
+		if (!(series[m].ns = calloc(series[m].n, sizeof(int64_t))))
+			return fail("samples", "out of memory"), 1;
 	}
-	if (setup(&b) < 0)
-		goto out;
-	b.cap = b.shm;
-	if (time_op(&b, M_GRAB_SHM, op_grab) < 0)
-		goto out;
-	b.cap = b.getimage;
-	if (time_op(&b, M_GRAB_GETIMAGE, op_grab) < 0 || bench_memory(&b) < 0 || bench_settle(&b) < 0)
-		goto out;
-	for (int m = 0; m < M_COUNT; m++)
-		summarize(&series[m]);
-	print_table(&b);
-	r = json ? write_json(json, &b) : 0;
-out:
+	if (setup(&b) == 0 && run_all(&b) == 0) {
+		for (int m = 0; m < M_COUNT; m++)
+			summarize(&series[m]);
+		print_table(&b);
+		r = json ? write_json(json, &b) : 0;
+	}
 	teardown(&b);
 	for (int m = 0; m < M_COUNT; m++)
 		free(series[m].ns);

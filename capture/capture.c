@@ -45,7 +45,7 @@ int dp_capture_create(struct dp_capture **out, const struct dp_capture_config *c
 		return dp_error_set(err, -ENOTSUP,
 				    "this deskpilot was built without any capture backend; "
 				    "rebuild with -Dx11=enabled");
-	return dp_error_set(err, -ENOENT, "no capture backend called '%s' (built in: x11)", want);
+	return dp_error_set(err, -ENOENT, "no capture backend called '%s'", want);
 }
 
 void dp_capture_destroy(struct dp_capture *cap)

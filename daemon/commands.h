@@ -8,3 +8,4 @@ struct dp_cli {
 int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv);
 int dp_cmd_monitors(struct dp_cli *cli, int argc, char **argv);
 int dp_cmd_settle(struct dp_cli *cli, int argc, char **argv);
+int dp_cmd_act(struct dp_cli *cli, int argc, char **argv);

@@ -18,6 +18,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "act", dp_cmd_act, "perform an action: click, type, key, scroll, drag, window, launch" },
 	{ "shot", dp_cmd_shot, "save a screenshot (PNG) of the screen or one monitor" },
 	{ "monitors", dp_cmd_monitors, "list the screen size and its monitors" },
 	{ "settle", dp_cmd_settle, "wait until the screen stops changing, and say how it went" },
@@ -34,9 +35,14 @@ int dp_exit_code_from_errno(int err)
 		return DP_EXIT_UNSUPPORTED;
 	case -ERANGE:
 	case -EINVAL:
+	case -EILSEQ:
+	case -E2BIG:
 		return DP_EXIT_USAGE;
-	case -EACCES:
 	case -ENOENT:
+		return DP_EXIT_NOT_FOUND;
+	case -ETIMEDOUT:
+		return DP_EXIT_TIMEOUT;
+	case -EACCES:
 	case -EIO:
 	case -ENOSPC:
 	case -EROFS:
@@ -67,7 +73,8 @@ static void usage(FILE *out)
 		"  --version          print the version\n"
 		"\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage, 3 display unreachable, 4 unsupported by the\n"
-		"display, 5 no visible effect, 6 still changing at timeout, 7 file error.\n");
+		"display, 5 no visible effect, 6 timed out (still changing, no focus), 7 file\n"
+		"error, 8 not found (window, key name).\n");
 }
 
 int main(int argc, char **argv)

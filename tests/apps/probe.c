@@ -1,10 +1,57 @@
-/* probe.c - XCB fixture window for deskpilot capture and settle tests.
+/* probe.c - XCB fixture window for deskpilot capture, settle and input tests.
  *
  * Paints a known pattern (probe_pattern.h), stamps every frame it draws
  * with a counter in an 8x8 square at (0,0), and reports each draw on
  * stdout as a JSON line once the X server has processed it. Commands on
  * stdin trigger draws, delayed redraw bursts, animations and a caret
  * blink that is deliberately not a draw. See usage() for the protocol.
+ *
+ * Input: every button, motion, key, focus and keyboard-mapping event the
+ * window receives is printed as one JSON line, e.g.
+ *   {"event":"button","press":true,"button":1,"x":10,"y":20,"root_x":10,
+ *    "root_y":20,"state":0,"time":123456}
+ *   {"event":"motion","x":10,"y":20,"root_x":10,"root_y":20,"state":0}
+ *   {"event":"key","press":true,"keycode":38,"keysym":97,"name":"a",
+ *    "state":0,"text":"a","map_fetches":1}
+ *   {"event":"focus","in":true}
+ *   {"event":"mapping","request":"keyboard","first_keycode":8,"count":248}
+ * (one line each; state is the X modifier/button mask at the event, time
+ * the server timestamp, x/y window-relative).
+ *
+ * Keysyms are looked up the way a classic (non-XKB) Xlib client does it,
+ * so that injectors which rebind keycodes and restore them too early get
+ * caught: the probe keeps a client-side copy of the core keyboard map,
+ * a MappingNotify (Keyboard) only marks it stale, and the map is fetched
+ * again (GetKeyboardMapping, counted in map_fetches) at the next key event
+ * that needs it, i.e. possibly after the injector already restored it.
+ * Column choice: group 1 only; Shift, or Lock on a letter, selects column
+ * 1; a column 1 of NoSymbol means column 0 for both, except that a cased
+ * letter in column 0 is treated as lower/upper case pair. No NumLock
+ * keypad rule, no Mode_switch group 2. The key line's text is the keysym
+ * as UTF-8 (xkb_keysym_to_utf8), whatever the modifiers.
+ *
+ * Committed text (as in a text field): each key press whose text is
+ * non-empty and not a control character (< 0x20 or 0x7f) appends it,
+ * except with Control held (Xlib would turn it into a control character);
+ * BackSpace removes the last UTF-8 character; Return and KP_Enter append
+ * "\n".
+ *
+ * focus, text, clear and sync first do an X round trip and print every
+ * event the server delivered before it, so their answer comes after those
+ * events' lines:
+ *   focus -> SetInputFocus(window, revert to parent, CurrentTime), then
+ *            {"event":"focused"} (or {"event":"focused","error":CODE})
+ *   text  -> {"event":"text","text":"..."}  (JSON: \" \\ and control
+ *            characters as \u00XX escaped; other UTF-8 as is)
+ *   clear -> empties the committed text, {"event":"cleared"}
+ *   sync  -> {"event":"synced"}
+ *
+ * Focus: with no window manager the server's focus is PointerRoot, so keys
+ * go to the window under the pointer; "focus" makes the probe the focus
+ * window wherever the pointer is (override-redirect or not). Under openbox
+ * a managed probe gets the focus when it maps, an override-redirect one
+ * does not; "focus" works for both, and openbox leaves it there until
+ * another window is activated.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -19,6 +66,7 @@
 #include <unistd.h>
 
 #include <xcb/xcb.h>
+#include <xkbcommon/xkbcommon.h>
 
 #include "probe_pattern.h"
 
@@ -28,6 +76,12 @@
 #define PROBE_MAX_ARGS 8
 #define PROBE_ANIM_PERIOD_MS 16
 #define PROBE_PUT_IMAGE_HDR 24  /* bytes of a PutImage request before data */
+#define PROBE_TEXT_MAX (16u << 20) /* committed text stops growing here */
+
+/* Core protocol modifier bits (KeyButMask). */
+#define PROBE_SHIFT_MASK 0x0001u
+#define PROBE_LOCK_MASK 0x0002u
+#define PROBE_CONTROL_MASK 0x0004u
 
 struct rect {
 	int x, y, w, h;
@@ -68,6 +122,16 @@ struct probe {
 	bool anim_active;
 	int64_t anim_end_ns;    /* 0: until stop */
 	bool caret_on;
+
+	/* client-side core keyboard map, as Xlib keeps one */
+	xcb_keysym_t *keymap;   /* (max - min + 1) * per keysyms */
+	uint8_t min_keycode, max_keycode, keysyms_per_keycode;
+	bool keymap_stale;      /* fetch again at the next key event */
+	unsigned long map_fetches;
+
+	/* committed text, UTF-8, not NUL-terminated */
+	char *text;
+	size_t text_len, text_cap;
 
 	/* stdin line assembly */
 	char line[PROBE_LINE_MAX];
@@ -183,6 +247,32 @@ static int emit_ready(const struct probe *p)
 	       "\"width\":%d,\"height\":%d,\"counter\":%" PRIu32 "}\n",
 	       (uint32_t)p->win, r->dst_x, r->dst_y, p->w, p->h, p->counter);
 	free(r);
+	return emit_flush();
+}
+
+/* A JSON string: quote and backslash escaped, control characters as
+ * \u00XX, everything else (UTF-8 included) as is. */
+static void put_json_string(const char *s, size_t len)
+{
+	putchar('"');
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			putchar('\\');
+			putchar(c);
+		} else if (c < 0x20 || c == 0x7f) {
+			printf("\\u%04x", c);
+		} else {
+			putchar(c);
+		}
+	}
+	putchar('"');
+}
+
+static int emit_simple(const char *event)
+{
+	printf("{\"event\":\"%s\"}\n", event);
 	return emit_flush();
 }
 
@@ -541,6 +631,84 @@ static int cmd_quit(struct probe *p, int argc, char **argv)
 	return 0;
 }
 
+static int drain_x_events(struct probe *p, bool queued_only);
+
+/* Round trip, then print every event that reached us before its reply:
+ * whatever the server delivered before this command is reported first. */
+static int catch_up(struct probe *p)
+{
+	int rc = round_trip(p);
+
+	return rc ? rc : drain_x_events(p, true);
+}
+
+static int cmd_focus(struct probe *p, int argc, char **argv)
+{
+	xcb_void_cookie_t ck;
+	xcb_generic_error_t *err;
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return -EINVAL;
+	ck = xcb_set_input_focus_checked(p->conn, XCB_INPUT_FOCUS_PARENT, p->win,
+					 XCB_CURRENT_TIME);
+	err = xcb_request_check(p->conn, ck);
+	rc = catch_up(p);
+	if (rc) {
+		free(err);
+		return rc;
+	}
+	if (err) {
+		fprintf(stderr, "probe: SetInputFocus failed: X error %u\n", err->error_code);
+		printf("{\"event\":\"focused\",\"error\":%u}\n", err->error_code);
+		free(err);
+		return emit_flush();
+	}
+	return emit_simple("focused");
+}
+
+static int cmd_text(struct probe *p, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return -EINVAL;
+	rc = catch_up(p);
+	if (rc)
+		return rc;
+	printf("{\"event\":\"text\",\"text\":");
+	put_json_string(p->text, p->text_len);
+	printf("}\n");
+	return emit_flush();
+}
+
+static int cmd_clear(struct probe *p, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return -EINVAL;
+	rc = catch_up(p);
+	if (rc)
+		return rc;
+	p->text_len = 0;
+	return emit_simple("cleared");
+}
+
+static int cmd_sync(struct probe *p, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return -EINVAL;
+	rc = catch_up(p);
+	return rc ? rc : emit_simple("synced");
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -554,6 +722,10 @@ static const struct command commands[] = {
 	{ "animate", "animate MS", cmd_animate },
 	{ "blink", "blink PERIOD_MS", cmd_blink },
 	{ "stop", "stop", cmd_stop },
+	{ "focus", "focus", cmd_focus },
+	{ "text", "text", cmd_text },
+	{ "clear", "clear", cmd_clear },
+	{ "sync", "sync", cmd_sync },
 	{ "quit", "quit", cmd_quit },
 };
 
@@ -656,29 +828,228 @@ static int on_expose(struct probe *p, const xcb_expose_event_t *e)
 	return upload_rect(p, r); /* repair only: not a draw */
 }
 
+/* ---------- keyboard map (client side, Xlib style) ---------- */
+
+static int keymap_fetch(struct probe *p)
+{
+	unsigned count = (unsigned)p->max_keycode - p->min_keycode + 1;
+	xcb_get_keyboard_mapping_cookie_t ck;
+	xcb_get_keyboard_mapping_reply_t *r;
+	xcb_keysym_t *copy;
+	size_t n, want;
+
+	ck = xcb_get_keyboard_mapping(p->conn, p->min_keycode, (uint8_t)count);
+	r = xcb_get_keyboard_mapping_reply(p->conn, ck, NULL);
+	if (!r)
+		return -EIO;
+	n = (size_t)xcb_get_keyboard_mapping_keysyms_length(r);
+	want = (size_t)count * r->keysyms_per_keycode;
+	copy = calloc(want ? want : 1, sizeof(*copy));
+	if (!copy) {
+		free(r);
+		return -ENOMEM;
+	}
+	memcpy(copy, xcb_get_keyboard_mapping_keysyms(r), (n < want ? n : want) * sizeof(*copy));
+	free(p->keymap);
+	p->keymap = copy;
+	p->keysyms_per_keycode = r->keysyms_per_keycode;
+	p->keymap_stale = false;
+	p->map_fetches++;
+	free(r);
+	return 0;
+}
+
+static xcb_keysym_t keymap_at(const struct probe *p, uint8_t keycode, unsigned col)
+{
+	if (keycode < p->min_keycode || keycode > p->max_keycode || col >= p->keysyms_per_keycode)
+		return XKB_KEY_NoSymbol;
+	return p->keymap[(size_t)(keycode - p->min_keycode) * p->keysyms_per_keycode + col];
+}
+
+static bool keysym_has_case(xcb_keysym_t ks)
+{
+	return xkb_keysym_to_lower(ks) != xkb_keysym_to_upper(ks);
+}
+
+/* Group 1 of the core map, as XLookupString picks from it (no NumLock
+ * keypad rule, no Mode_switch). */
+static xcb_keysym_t lookup_keysym(const struct probe *p, uint8_t keycode, uint16_t state)
+{
+	xcb_keysym_t k0 = keymap_at(p, keycode, 0), k1 = keymap_at(p, keycode, 1);
+	bool letter;
+
+	if (k1 == XKB_KEY_NoSymbol) {
+		if (keysym_has_case(k0)) {
+			k1 = xkb_keysym_to_upper(k0);
+			k0 = xkb_keysym_to_lower(k0);
+		} else {
+			k1 = k0;
+		}
+	}
+	letter = keysym_has_case(k0);
+	if ((state & PROBE_SHIFT_MASK) || ((state & PROBE_LOCK_MASK) && letter))
+		return k1;
+	return k0;
+}
+
+/* ---------- committed text ---------- */
+
+static int text_append(struct probe *p, const char *s, size_t len)
+{
+	if (p->text_len + len > PROBE_TEXT_MAX)
+		return 0; /* a runaway typist; the test will see the text stop */
+	if (p->text_len + len > p->text_cap) {
+		size_t cap = p->text_cap ? p->text_cap : 256;
+		char *t;
+
+		while (cap < p->text_len + len)
+			cap *= 2;
+		t = realloc(p->text, cap);
+		if (!t)
+			return -ENOMEM;
+		p->text = t;
+		p->text_cap = cap;
+	}
+	memcpy(p->text + p->text_len, s, len);
+	p->text_len += len;
+	return 0;
+}
+
+/* Drop the last UTF-8 character: its continuation bytes and its lead. */
+static void text_backspace(struct probe *p)
+{
+	while (p->text_len > 0 && ((unsigned char)p->text[p->text_len - 1] & 0xc0) == 0x80)
+		p->text_len--;
+	if (p->text_len > 0)
+		p->text_len--;
+}
+
+static int text_commit(struct probe *p, xcb_keysym_t ks, uint16_t state,
+		       const char *utf8, size_t len)
+{
+	if (ks == XKB_KEY_BackSpace) {
+		text_backspace(p);
+		return 0;
+	}
+	if (ks == XKB_KEY_Return || ks == XKB_KEY_KP_Enter)
+		return text_append(p, "\n", 1);
+	if (!len || (state & PROBE_CONTROL_MASK))
+		return 0;
+	if (len == 1 && ((unsigned char)utf8[0] < 0x20 || utf8[0] == 0x7f))
+		return 0;
+	return text_append(p, utf8, len);
+}
+
+/* ---------- input events ---------- */
+
+static int on_key(struct probe *p, const xcb_key_press_event_t *e, bool press)
+{
+	char name[64], utf8[16];
+	xcb_keysym_t ks;
+	size_t len = 0;
+	int n, rc;
+
+	if (p->keymap_stale || !p->keymap) {
+		rc = keymap_fetch(p);
+		if (rc)
+			return rc;
+	}
+	ks = lookup_keysym(p, e->detail, e->state);
+	if (xkb_keysym_get_name(ks, name, sizeof(name)) < 0)
+		snprintf(name, sizeof(name), "0x%08" PRIx32, (uint32_t)ks);
+	n = xkb_keysym_to_utf8(ks, utf8, sizeof(utf8));
+	if (n > 1)
+		len = (size_t)n - 1; /* n counts the terminating NUL */
+	if (press) {
+		rc = text_commit(p, ks, e->state, utf8, len);
+		if (rc)
+			return rc;
+	}
+	printf("{\"event\":\"key\",\"press\":%s,\"keycode\":%u,\"keysym\":%" PRIu32 ",\"name\":",
+	       press ? "true" : "false", e->detail, (uint32_t)ks);
+	put_json_string(name, strlen(name));
+	printf(",\"state\":%u,\"text\":", e->state);
+	put_json_string(utf8, len);
+	printf(",\"map_fetches\":%lu}\n", p->map_fetches);
+	return emit_flush();
+}
+
+static int on_button(const xcb_button_press_event_t *e, bool press)
+{
+	printf("{\"event\":\"button\",\"press\":%s,\"button\":%u,\"x\":%d,\"y\":%d,"
+	       "\"root_x\":%d,\"root_y\":%d,\"state\":%u,\"time\":%" PRIu32 "}\n",
+	       press ? "true" : "false", e->detail, e->event_x, e->event_y,
+	       e->root_x, e->root_y, e->state, (uint32_t)e->time);
+	return emit_flush();
+}
+
+static int on_motion(const xcb_motion_notify_event_t *e)
+{
+	printf("{\"event\":\"motion\",\"x\":%d,\"y\":%d,\"root_x\":%d,\"root_y\":%d,\"state\":%u}\n",
+	       e->event_x, e->event_y, e->root_x, e->root_y, e->state);
+	return emit_flush();
+}
+
+static int on_focus(bool in)
+{
+	printf("{\"event\":\"focus\",\"in\":%s}\n", in ? "true" : "false");
+	return emit_flush();
+}
+
+static int on_mapping(struct probe *p, const xcb_mapping_notify_event_t *e)
+{
+	static const char *const what[] = { "modifier", "keyboard", "pointer" };
+
+	/* As XRefreshKeyboardMapping: forget the map, fetch it when needed. */
+	if (e->request == XCB_MAPPING_KEYBOARD)
+		p->keymap_stale = true;
+	printf("{\"event\":\"mapping\",\"request\":\"%s\",\"first_keycode\":%u,\"count\":%u}\n",
+	       e->request < 3 ? what[e->request] : "unknown", e->first_keycode, e->count);
+	return emit_flush();
+}
+
 static int on_x_event(struct probe *p, xcb_generic_event_t *ev)
 {
 	uint8_t type = ev->response_type & 0x7f;
+	const void *e = ev;
 
-	if (type == 0) {
-		const xcb_generic_error_t *err = (const xcb_generic_error_t *)(void *)ev;
+	switch (type) {
+	case 0: {
+		const xcb_generic_error_t *err = e;
 
 		fprintf(stderr, "probe: X error %u (major %u, minor %u, resource 0x%" PRIx32 ")\n",
 			err->error_code, err->major_code, err->minor_code, err->resource_id);
 		return 0;
 	}
-	if (type == XCB_EXPOSE)
-		return on_expose(p, (const xcb_expose_event_t *)(void *)ev);
-	return 0;
+	case XCB_EXPOSE:
+		return on_expose(p, e);
+	case XCB_KEY_PRESS:
+	case XCB_KEY_RELEASE:
+		return on_key(p, e, type == XCB_KEY_PRESS);
+	case XCB_BUTTON_PRESS:
+	case XCB_BUTTON_RELEASE:
+		return on_button(e, type == XCB_BUTTON_PRESS);
+	case XCB_MOTION_NOTIFY:
+		return on_motion(e);
+	case XCB_FOCUS_IN:
+	case XCB_FOCUS_OUT:
+		return on_focus(type == XCB_FOCUS_IN);
+	case XCB_MAPPING_NOTIFY:
+		return on_mapping(p, e);
+	default:
+		return 0;
+	}
 }
 
-/* Empty xcb's queue: events read during round trips never wake poll(). */
-static int drain_x_events(struct probe *p)
+/* Empty xcb's queue: events read during round trips never wake poll().
+ * queued_only: handle what xcb already read, without reading the socket. */
+static int drain_x_events(struct probe *p, bool queued_only)
 {
 	xcb_generic_event_t *ev;
 	int rc = 0;
 
-	while (!rc && (ev = xcb_poll_for_event(p->conn))) {
+	while (!rc && (ev = queued_only ? xcb_poll_for_queued_event(p->conn)
+					: xcb_poll_for_event(p->conn))) {
 		rc = on_x_event(p, ev);
 		free(ev);
 	}
@@ -749,6 +1120,9 @@ static int connect_x(struct probe *p)
 	if (!it.rem)
 		return -ENODEV;
 	p->screen = it.data;
+	p->min_keycode = xcb_get_setup(p->conn)->min_keycode;
+	p->max_keycode = xcb_get_setup(p->conn)->max_keycode;
+	p->keymap_stale = true; /* fetched at the first key event */
 	rc = check_visual(p);
 	if (!rc)
 		rc = pick_format(p);
@@ -828,7 +1202,10 @@ static int create_window(struct probe *p)
 	uint32_t values[3] = {
 		XCB_BACK_PIXMAP_NONE,
 		p->override_redirect ? 1u : 0u,
-		XCB_EVENT_MASK_EXPOSURE | XCB_EVENT_MASK_STRUCTURE_NOTIFY,
+		XCB_EVENT_MASK_EXPOSURE | XCB_EVENT_MASK_STRUCTURE_NOTIFY |
+		XCB_EVENT_MASK_BUTTON_PRESS | XCB_EVENT_MASK_BUTTON_RELEASE |
+		XCB_EVENT_MASK_POINTER_MOTION | XCB_EVENT_MASK_KEY_PRESS |
+		XCB_EVENT_MASK_KEY_RELEASE | XCB_EVENT_MASK_FOCUS_CHANGE,
 	};
 	uint32_t gc_values[1] = { 0 }; /* no GraphicsExpose noise */
 
@@ -877,8 +1254,10 @@ static void usage(void)
 		"usage: probe [--x X] [--y Y] [--width W] [--height H] [--title T]\n"
 		"             [--override-redirect]\n"
 		"stdin: pattern | fill X Y W H RRGGBB | redraw DELAY_MS [COUNT [GAP_MS]]\n"
-		"       | animate MS | blink PERIOD_MS | stop | quit\n"
-		"stdout: JSON lines: ready, draw, idle\n");
+		"       | animate MS | blink PERIOD_MS | stop | focus | text | clear\n"
+		"       | sync | quit\n"
+		"stdout: JSON lines: ready, draw, idle, button, motion, key, focus,\n"
+		"        mapping, focused, text, cleared, synced\n");
 }
 
 static int parse_int_opt(const char *name, const char *val, long min, long max, int *out)
@@ -949,7 +1328,7 @@ static int run(struct probe *p)
 	int rc;
 
 	while (!p->quit) {
-		rc = drain_x_events(p);
+		rc = drain_x_events(p, false);
 		if (rc)
 			return rc;
 		xcb_flush(p->conn);
@@ -982,6 +1361,8 @@ static void cleanup(struct probe *p)
 		xcb_disconnect(p->conn);
 	free(p->buf);
 	free(p->scratch);
+	free(p->keymap);
+	free(p->text);
 }
 
 int main(int argc, char **argv)
