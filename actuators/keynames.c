@@ -105,14 +105,15 @@ static int unknown(const char *name, struct dp_error *err)
 	struct suggestions s = { .scores = { 99, 99, 99 } };
 	char buf[64];
 
-	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
-		consider(&s, name, aliases[i].name);
+	/* Proper keysym names first: on a tie they win over an alias. */
 	for (size_t r = 0; r < sizeof(named_ranges) / sizeof(named_ranges[0]); r++) {
 		for (uint32_t ks = named_ranges[r][0]; ks <= named_ranges[r][1]; ks++) {
 			if (xkb_keysym_get_name(ks, buf, sizeof(buf)) > 0 && strncmp(buf, "0x", 2) != 0)
 				consider(&s, name, buf);
 		}
 	}
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		consider(&s, name, aliases[i].name);
 	return dp_error_set(err, -ENOENT, "unknown key name '%s'; closest: %s, %s, %s", name, s.names[0],
 			    s.names[1], s.names[2]);
 }
