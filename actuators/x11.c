@@ -337,7 +337,7 @@ static size_t batch_length(struct x11_actuator *self, const uint32_t *syms, size
 	struct dp_keystroke ks;
 
 	for (size_t i = 0; i < n; i++) {
-		bool known = dp_x11_keymap_find(self->keymap, syms[i], &ks);
+		bool known = dp_x11_keymap_find_on_layout(self->keymap, syms[i], &ks);
 
 		for (size_t j = 0; j < distinct && !known; j++)
 			known = seen[j] == syms[i];
@@ -595,7 +595,7 @@ static void x11_destroy(struct dp_actuator *act)
 
 	if (self->conn && !xcb_connection_has_error(self->conn)) {
 		release_all(self);
-		xcb_flush(self->conn);
+		round_trip(self, NULL); /* the releases are done when we are gone */
 	}
 	disconnect(self);
 	free(self);

@@ -191,19 +191,39 @@ size_t dp_x11_keymap_slots(const struct dp_x11_keymap *km)
 	return km->n_slots;
 }
 
-bool dp_x11_keymap_find(const struct dp_x11_keymap *km, uint32_t keysym, struct dp_keystroke *out)
+static bool is_slot(const struct dp_x11_keymap *km, xcb_keycode_t kc)
+{
+	for (size_t i = 0; i < km->n_slots; i++)
+		if (km->slots[i].keycode == kc && km->slots[i].bound)
+			return true;
+	return false;
+}
+
+static bool find(const struct dp_x11_keymap *km, uint32_t keysym, bool slots_too, struct dp_keystroke *out)
 {
 	/* Two passes: an unshifted place beats a shifted one. */
 	for (int col = 0; col < 2; col++) {
 		for (unsigned kc = km->min; kc <= km->max; kc++) {
-			if (syms_of(km, (xcb_keycode_t)kc)[col] == keysym) {
-				out->keycode = (xcb_keycode_t)kc;
-				out->shift = col == 1;
-				return true;
-			}
+			if (syms_of(km, (xcb_keycode_t)kc)[col] != keysym)
+				continue;
+			if (!slots_too && is_slot(km, (xcb_keycode_t)kc))
+				continue;
+			out->keycode = (xcb_keycode_t)kc;
+			out->shift = col == 1;
+			return true;
 		}
 	}
 	return false;
+}
+
+bool dp_x11_keymap_find(const struct dp_x11_keymap *km, uint32_t keysym, struct dp_keystroke *out)
+{
+	return find(km, keysym, true, out);
+}
+
+bool dp_x11_keymap_find_on_layout(const struct dp_x11_keymap *km, uint32_t keysym, struct dp_keystroke *out)
+{
+	return find(km, keysym, false, out);
 }
 
 xcb_keycode_t dp_x11_keymap_shift_keycode(const struct dp_x11_keymap *km)
@@ -316,6 +336,7 @@ int dp_x11_keymap_resolve(struct dp_x11_keymap *km, const uint32_t *keysyms, siz
 	}
 	if (missing) {
 		if (rebinding_in_flight) {
+			dp_log_debug("rebinding %zu keycodes in flight: waiting for window 0x%x to read the map", missing, focus_window);
 			r = wait_for_fetch(km, focus_window);
 			if (r < 0)
 				return dp_error_set(err, r, "lost the X connection while waiting for a client");

@@ -39,6 +39,10 @@ size_t dp_x11_keymap_slots(const struct dp_x11_keymap *km);
 /* Where keysym is on the current map, without binding anything. */
 bool dp_x11_keymap_find(const struct dp_x11_keymap *km, uint32_t keysym, struct dp_keystroke *out);
 
+/* The same, but only on the layout's own keys, not in deskpilot's slots:
+ * what a text needs beyond this takes a slot. */
+bool dp_x11_keymap_find_on_layout(const struct dp_x11_keymap *km, uint32_t keysym, struct dp_keystroke *out);
+
 /* Resolves n keysyms to keystrokes, binding slots for those off the map (at
  * most dp_x11_keymap_slots() distinct ones).  focus_window tells whose map
  * fetch to wait for before a slot is rebound (0: any client).  Returns 0,

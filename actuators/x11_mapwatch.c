@@ -148,6 +148,8 @@ int dp_x11_mapwatch_wait(struct dp_x11_mapwatch *w, uint32_t client_window, int 
 	uint32_t client = client_window & ~w->resource_mask;
 	int64_t end = dp_now_ns() + (int64_t)timeout_ms * DP_NSEC_PER_MSEC;
 
+	/* The key events typed so far must reach the client to be read. */
+	xcb_flush(w->conn);
 	for (;;) {
 		void *reply = NULL;
 		xcb_generic_error_t *xerr = NULL;

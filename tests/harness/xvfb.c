@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "apps/probe_pattern.h"
 #include "capture/frame.h"
 #include "engine/clock.h"
@@ -122,21 +124,62 @@ pid_t dp_spawn_on(const struct dp_xvfb *x, const char *const *argv)
 	return pid;
 }
 
-int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h)
+static void *read_output(void *data)
 {
-	const char *path = getenv("DP_PROBE");
-	char sx[16], sy[16], sw[16], sh[16], line[512];
+	struct dp_probe *p = data;
+	char chunk[65536];
+	ssize_t n;
+
+	while ((n = read(p->out_fd, chunk, sizeof(chunk))) > 0) {
+		pthread_mutex_lock(&p->lock);
+		if (p->len + (size_t)n > p->cap) {
+			size_t cap = (p->len + (size_t)n) * 2;
+			char *grown = realloc(p->buf, cap);
+
+			if (!grown) {
+				pthread_mutex_unlock(&p->lock);
+				break;
+			}
+			p->buf = grown;
+			p->cap = cap;
+		}
+		memcpy(p->buf + p->len, chunk, (size_t)n);
+		p->len += (size_t)n;
+		pthread_cond_broadcast(&p->more);
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_lock(&p->lock);
+	p->eof = true;
+	pthread_cond_broadcast(&p->more);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
+
+static int start_reader(struct dp_probe *p)
+{
+	pthread_condattr_t attr;
+
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&p->more, &attr);
+	pthread_condattr_destroy(&attr);
+	pthread_mutex_init(&p->lock, NULL);
+	if (pthread_create(&p->reader, NULL, read_output, p) != 0)
+		return -EAGAIN;
+	p->reading = true;
+	return 0;
+}
+
+int dp_app_start(struct dp_probe *p, const struct dp_xvfb *x, const char *const *argv)
+{
+	char line[512];
 	int in[2], out[2], r;
 
 	memset(p, 0, sizeof(*p));
-	if (!path)
+	if (!argv[0])
 		return -ENOENT;
 	if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
 		return -errno;
-	snprintf(sx, sizeof(sx), "%d", wx);
-	snprintf(sy, sizeof(sy), "%d", wy);
-	snprintf(sw, sizeof(sw), "%d", w);
-	snprintf(sh, sizeof(sh), "%d", h);
 	p->pid = fork();
 	if (p->pid < 0)
 		return -errno;
@@ -144,15 +187,16 @@ int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, 
 		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
 		setenv("DISPLAY", x->display, 1);
-		execl(path, path, "--x", sx, "--y", sy, "--width", sw, "--height", sh,
-		      "--override-redirect", (char *)NULL);
+		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	close(in[0]);
 	close(out[1]);
 	p->in = fdopen(in[1], "w");
 	p->out_fd = out[0];
-	r = dp_probe_wait(p, "ready", 20000, line, sizeof(line));
+	r = start_reader(p);
+	if (r == 0)
+		r = dp_probe_wait(p, "ready", 20000, line, sizeof(line));
 	if (r < 0) {
 		dp_probe_stop(p);
 		return r;
@@ -163,6 +207,59 @@ int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, 
 	p->width = (long)dp_json_int(line, "width");
 	p->height = (long)dp_json_int(line, "height");
 	return 0;
+}
+
+int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h)
+{
+	char sx[16], sy[16], sw[16], sh[16];
+	const char *argv[] = { getenv("DP_PROBE"), "--x", sx, "--y", sy, "--width", sw, "--height", sh,
+			       "--override-redirect", NULL };
+
+	snprintf(sx, sizeof(sx), "%d", wx);
+	snprintf(sy, sizeof(sy), "%d", wy);
+	snprintf(sw, sizeof(sw), "%d", w);
+	snprintf(sh, sizeof(sh), "%d", h);
+	return dp_app_start(p, x, argv);
+}
+
+int dp_app_collect(struct dp_probe *p, char (*lines)[512], size_t max, size_t *n)
+{
+	char line[512];
+	int64_t end = dp_now_ns() + 10 * DP_NSEC_PER_SEC;
+
+	*n = 0;
+	dp_probe_send(p, "sync");
+	while (dp_now_ns() < end) {
+		int r = dp_probe_wait(p, "", 10000, line, sizeof(line));
+
+		if (r < 0)
+			return r;
+		if (strstr(line, "\"event\":\"synced\""))
+			return 0;
+		if (*n < max)
+			snprintf(lines[(*n)++], 512, "%s", line);
+	}
+	return -ETIMEDOUT;
+}
+
+int dp_app_text(struct dp_probe *p, char *text, size_t size)
+{
+	char *line = malloc(1 << 20);
+	cJSON *obj;
+	int r;
+
+	if (!line)
+		return -ENOMEM;
+	dp_probe_send(p, "text");
+	r = dp_probe_wait(p, "text", 10000, line, 1 << 20);
+	obj = r == 0 ? cJSON_Parse(line) : NULL;
+	if (obj && cJSON_IsString(cJSON_GetObjectItem(obj, "text")))
+		snprintf(text, size, "%s", cJSON_GetObjectItem(obj, "text")->valuestring);
+	else if (r == 0)
+		r = -EPROTO;
+	cJSON_Delete(obj);
+	free(line);
+	return r;
 }
 
 int dp_probe_send(struct dp_probe *p, const char *fmt, ...)
@@ -179,7 +276,7 @@ int dp_probe_send(struct dp_probe *p, const char *fmt, ...)
 /* Takes one complete line out of the buffer, if there is one. */
 static bool take_line(struct dp_probe *p, char *line, size_t size)
 {
-	char *nl = memchr(p->buf, '\n', p->len);
+	char *nl = p->buf ? memchr(p->buf, '\n', p->len) : NULL;
 	size_t n;
 
 	if (!nl)
@@ -194,28 +291,37 @@ static bool take_line(struct dp_probe *p, char *line, size_t size)
 int dp_probe_wait(struct dp_probe *p, const char *event, int timeout_ms, char *line, size_t size)
 {
 	char want[64];
-	int64_t end = dp_now_ns() + (int64_t)timeout_ms * DP_NSEC_PER_MSEC;
+	struct timespec end;
+	int r = 0;
 
-	snprintf(want, sizeof(want), "\"event\":\"%s\"", event);
-	for (;;) {
-		struct pollfd pfd = { .fd = p->out_fd, .events = POLLIN };
-		int64_t left;
-		ssize_t n;
-
-		while (take_line(p, line, size)) {
-			if (strstr(line, want))
-				return 0;
-		}
-		left = (end - dp_now_ns()) / DP_NSEC_PER_MSEC;
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
-			return -ETIMEDOUT;
-		if (p->len == sizeof(p->buf))
-			p->len = 0; /* a line longer than the buffer: drop it */
-		n = read(p->out_fd, p->buf + p->len, sizeof(p->buf) - p->len);
-		if (n <= 0)
-			return -EPIPE;
-		p->len += (size_t)n;
+	/* An empty event name takes the next line, whatever it is. */
+	snprintf(want, sizeof(want), *event ? "\"event\":\"%s\"" : "\"event\":\"%s", event);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += timeout_ms / 1000;
+	end.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (end.tv_nsec >= 1000000000L) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000L;
 	}
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		bool found = false;
+
+		while (!found && take_line(p, line, size))
+			found = strstr(line, want) != NULL;
+		if (found)
+			break;
+		if (p->eof) {
+			r = -EPIPE;
+			break;
+		}
+		if (pthread_cond_timedwait(&p->more, &p->lock, &end) == ETIMEDOUT) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
 }
 
 void dp_probe_stop(struct dp_probe *p)
@@ -226,8 +332,14 @@ void dp_probe_stop(struct dp_probe *p)
 		p->in = NULL;
 	}
 	dp_reap(p->pid);
+	if (p->reading)
+		pthread_join(p->reader, NULL);
 	if (p->out_fd > 0)
 		close(p->out_fd);
+	free(p->buf);
+	p->buf = NULL;
+	p->len = p->cap = 0;
+	p->reading = false;
 	p->pid = 0;
 	p->out_fd = 0;
 }

@@ -2,6 +2,7 @@
  * driven over its stdin/stdout. */
 #pragma once
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -27,14 +28,27 @@ struct dp_probe {
 	pid_t pid;
 	FILE *in;     /* commands */
 	int out_fd;   /* JSON lines */
-	char buf[8192];
-	size_t len;
+	/* A thread reads the app's output as it comes, so the app never
+	 * blocks on a full pipe while a test is busy acting on it. */
+	pthread_t reader;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	char *buf;
+	size_t len, cap;
+	bool eof, reading;
 	long window, x, y, width, height;
 };
 
 /* Starts the probe (path from $DP_PROBE) with a window at x,y of w x h
  * and waits for it to be drawn.  Returns 0 or a negative errno. */
 int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h);
+/* Starts any fixture app speaking the probe's line protocol (argv[0] is a
+ * path) and waits for its "ready" line. */
+int dp_app_start(struct dp_probe *p, const struct dp_xvfb *x, const char *const *argv);
+/* Sends "sync" and collects the lines that come before "synced". */
+int dp_app_collect(struct dp_probe *p, char (*lines)[512], size_t max, size_t *n);
+/* Asks for the app's committed text ("text" command) and decodes it. */
+int dp_app_text(struct dp_probe *p, char *text, size_t size);
 int dp_probe_send(struct dp_probe *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads lines until one with "event":"<event>" arrives; copies it to line.
  * Returns 0, or -ETIMEDOUT after timeout_ms. */
