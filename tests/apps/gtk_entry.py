@@ -134,12 +134,33 @@ class App:
         self.window.connect("map-event", self.on_state_change)
         self.window.connect("notify::is-active", self.on_state_change)
 
-        self.entry = Gtk.Entry()
-        self.entry.set_max_length(0)
+        if args.multiline:
+            # A text view lays out each line apart: long texts typed with
+            # line breaks stay fast, where one Entry line grows quadratically.
+            self.entry = Gtk.TextView()
+            scrolled = Gtk.ScrolledWindow()
+            scrolled.add(self.entry)
+            container = scrolled
+        else:
+            self.entry = Gtk.Entry()
+            self.entry.set_max_length(0)
+            container = self.entry
         self.entry.set_hexpand(True)
         self.entry.set_vexpand(True)
         self.entry.connect("notify::has-focus", self.on_state_change)
-        self.window.add(self.entry)
+        self.window.add(container)
+
+    def get_text(self):
+        if isinstance(self.entry, Gtk.TextView):
+            buf = self.entry.get_buffer()
+            return buf.get_text(buf.get_start_iter(), buf.get_end_iter(), True)
+        return self.entry.get_text()
+
+    def set_text(self, text):
+        if isinstance(self.entry, Gtk.TextView):
+            self.entry.get_buffer().set_text(text)
+        else:
+            self.entry.set_text(text)
 
     # ---------- state ----------
 
@@ -220,10 +241,10 @@ class App:
             return
         if cmd == "text":
             self.catch_up()
-            self.out({"event": "text", "text": self.entry.get_text()})
+            self.out({"event": "text", "text": self.get_text()})
         elif cmd == "clear":
             self.catch_up()
-            self.entry.set_text("")
+            self.set_text("")
             self.out({"event": "cleared"})
         elif cmd == "focus":
             self.take_focus()
@@ -294,6 +315,8 @@ def main():
     parser.add_argument("--y", type=int, default=0)
     parser.add_argument("--width", type=int, default=800)
     parser.add_argument("--height", type=int, default=200)
+    parser.add_argument("--multiline", action="store_true",
+                        help="a multi-line Gtk.TextView instead of the one-line Gtk.Entry")
     args = parser.parse_args()
     if args.width < 1 or args.height < 1:
         parser.error("--width and --height must be positive")
