@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "capture/capture.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
+#include "engine/image_jpeg.h"
 #include "engine/image_png.h"
 
 static int fail(const struct dp_error *err, int code)
@@ -32,6 +34,23 @@ static int parse_count(const char *option, const char *text, long max, long *out
 	return 0;
 }
 
+static bool has_suffix(const char *path, const char *suffix)
+{
+	size_t n = strlen(path), m = strlen(suffix);
+
+	return n >= m && strcasecmp(path + n - m, suffix) == 0;
+}
+
+/* The format follows the file name: .png (lossless) or .jpg/.jpeg. */
+static int write_image(const char *path, const struct dp_frame *frame, int quality, struct dp_error *err)
+{
+	if (has_suffix(path, ".png"))
+		return dp_png_write(path, frame, err);
+	if (has_suffix(path, ".jpg") || has_suffix(path, ".jpeg"))
+		return dp_jpeg_write(path, frame, quality, err);
+	return dp_error_set(err, -EINVAL, "%s: name the file .png or .jpg", path);
+}
+
 static int open_capture(const struct dp_cli *cli, struct dp_capture **cap, struct dp_error *err)
 {
 	struct dp_capture_config config = { .display = cli->display };
@@ -44,6 +63,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 	static const struct option options[] = {
 		{ "monitor", required_argument, NULL, 'm' },
 		{ "cursor", no_argument, NULL, 'c' },
+		{ "quality", required_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -53,7 +73,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 	struct dp_frame frame;
 	const struct dp_rect *region = NULL;
 	unsigned flags = 0;
-	long monitor = -1;
+	long monitor = -1, quality = 85;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -65,17 +85,21 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 		case 'c':
 			flags |= DP_GRAB_CURSOR;
 			break;
+		case 'q':
+			if (parse_count("--quality", optarg, 100, &quality) < 0 || quality < 1)
+				return DP_EXIT_USAGE;
+			break;
 		case 'h':
-			printf("Usage: deskpilot shot FILE.png [--monitor N] [--cursor]\n"
-			       "Saves the screen (or monitor N, as numbered by 'deskpilot monitors') as PNG.\n"
-			       "--cursor draws the pointer into the picture.\n");
+			printf("Usage: deskpilot shot FILE.png|FILE.jpg [--monitor N] [--cursor] [--quality 1-100]\n"
+			       "Saves the screen (or monitor N, as numbered by 'deskpilot monitors') as PNG\n"
+			       "(lossless) or JPEG (--quality, default 85). --cursor draws the pointer in.\n");
 			return DP_EXIT_OK;
 		default:
 			return DP_EXIT_USAGE;
 		}
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "deskpilot shot: give one output file, such as screen.png\n");
+		fprintf(stderr, "deskpilot shot: give one output file, such as screen.png or screen.jpg\n");
 		return DP_EXIT_USAGE;
 	}
 	r = open_capture(cli, &cap, &err);
@@ -94,7 +118,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 	}
 	r = dp_capture_grab(cap, region, flags, &frame, &err);
 	if (r == 0)
-		r = dp_png_write(argv[optind], &frame, &err);
+		r = write_image(argv[optind], &frame, (int)quality, &err);
 	if (r == 0)
 		printf("%s: %dx%d at +%d+%d\n", argv[optind], frame.width, frame.height, frame.x, frame.y);
 out:

@@ -1,11 +1,12 @@
 #include "engine/image_png.h"
 
+#include "engine/file.h"
+
 #include <errno.h>
 #include <png.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 struct png_job {
 	FILE *file;
@@ -42,22 +43,12 @@ int dp_png_write(const char *path, const struct dp_frame *frame, struct dp_error
 	char tmp[4096];
 	int r;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.part", path) >= (int)sizeof(tmp))
-		return dp_error_set(err, -ENAMETOOLONG, "file name too long: %s", path);
-	job.file = fopen(tmp, "wb");
+	job.file = dp_file_open_part(path, tmp, sizeof(tmp), err);
 	if (!job.file)
-		return dp_error_set(err, -errno, "cannot write %s: %s", path, strerror(errno));
+		return err ? err->code : -EIO;
 	job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
 	job.info = job.png ? png_create_info_struct(job.png) : NULL;
 	r = job.info ? encode(&job) : -ENOMEM;
 	png_destroy_write_struct(&job.png, &job.info);
-	if (fclose(job.file) != 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
-		return dp_error_set(err, r, "cannot write %s: %s", path, strerror(-r));
-	}
-	return 0;
+	return dp_file_commit_part(job.file, tmp, path, r, err);
 }
