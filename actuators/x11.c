@@ -14,6 +14,7 @@
 
 #include "actuators/actuator.h"
 #include "actuators/keynames.h"
+#include "actuators/x11_clipboard.h"
 #include "actuators/x11_keymap.h"
 #include "actuators/x11_mapwatch.h"
 #include "actuators/x11_windows.h"
@@ -33,6 +34,8 @@ struct x11_actuator {
 	struct dp_x11_mapwatch *watch;
 	struct dp_x11_keymap *keymap;
 	struct dp_x11_windows *windows;
+	struct dp_x11_clipboard *clipboard;
+	bool mapping_changed;
 	/* What we hold down, in pressing order, so that everything is
 	 * released in reverse, also after an error. */
 	xcb_keycode_t held_keys[MAX_HELD];
@@ -50,17 +53,21 @@ static struct x11_actuator *x11_of(struct dp_actuator *act)
 static void disconnect(struct x11_actuator *self)
 {
 	dp_x11_keymap_destroy(self->keymap);
+	dp_x11_clipboard_destroy(self->clipboard);
 	dp_x11_windows_destroy(self->windows);
 	dp_x11_mapwatch_destroy(self->watch);
 	if (self->conn)
 		xcb_disconnect(self->conn);
 	self->keymap = NULL;
 	self->windows = NULL;
+	self->clipboard = NULL;
 	self->watch = NULL;
 	self->conn = NULL;
 	self->n_held_keys = 0;
 	self->held_buttons = 0;
 }
+
+static void handle_event(void *data, xcb_generic_event_t *ev);
 
 static int connect_display(struct x11_actuator *self, struct dp_error *err)
 {
@@ -91,7 +98,10 @@ static int connect_display(struct x11_actuator *self, struct dp_error *err)
 	r = dp_x11_keymap_create(&self->keymap, self->conn, self->watch, err);
 	if (r < 0)
 		return r;
-	return dp_x11_windows_create(&self->windows, self->conn, self->root, err);
+	r = dp_x11_windows_create(&self->windows, self->conn, self->root, err);
+	if (r < 0)
+		return r;
+	return dp_x11_clipboard_create(&self->clipboard, self->conn, self->root, handle_event, self, err);
 }
 
 static int ensure_connected(struct x11_actuator *self, struct dp_error *err)
@@ -114,27 +124,34 @@ static int lost(struct x11_actuator *self, struct dp_error *err)
 	return dp_error_set(err, -EPIPE, "lost the connection to the X server on %s (did it exit?)", self->display);
 }
 
-/* Reads what the server sent: a keyboard map changed by someone else
- * (setxkbmap) makes us reread ours, and the window module gets its own. */
+/* One event from the server: a keyboard map changed by someone else
+ * (setxkbmap) makes us reread ours; the modules get their own. */
+static void handle_event(void *data, xcb_generic_event_t *ev)
+{
+	struct x11_actuator *self = data;
+	uint8_t type = ev->response_type & 0x7f;
+
+	if (type == XCB_MAPPING_NOTIFY) {
+		self->mapping_changed |= ((xcb_mapping_notify_event_t *)ev)->request != XCB_MAPPING_POINTER;
+	} else if (type == XCB_CONFIGURE_NOTIFY && ((xcb_configure_notify_event_t *)ev)->window == self->root) {
+		self->width = ((xcb_configure_notify_event_t *)ev)->width;
+		self->height = ((xcb_configure_notify_event_t *)ev)->height;
+	} else if (!(self->clipboard && dp_x11_clipboard_handle_event(self->clipboard, ev))) {
+		dp_x11_windows_handle_event(self->windows, ev);
+	}
+}
+
 static void drain_events(struct x11_actuator *self)
 {
 	xcb_generic_event_t *ev;
-	bool mapping = false;
 
 	while ((ev = xcb_poll_for_event(self->conn))) {
-		uint8_t type = ev->response_type & 0x7f;
-
-		if (type == XCB_MAPPING_NOTIFY)
-			mapping |= ((xcb_mapping_notify_event_t *)ev)->request != XCB_MAPPING_POINTER;
-		else if (type == XCB_CONFIGURE_NOTIFY && ((xcb_configure_notify_event_t *)ev)->window == self->root) {
-			self->width = ((xcb_configure_notify_event_t *)ev)->width;
-			self->height = ((xcb_configure_notify_event_t *)ev)->height;
-		} else
-			dp_x11_windows_handle_event(self->windows, ev);
+		handle_event(self, ev);
 		free(ev);
 	}
-	if (mapping || dp_x11_windows_take_mapping_changed(self->windows))
+	if (self->mapping_changed || dp_x11_windows_take_mapping_changed(self->windows))
 		dp_x11_keymap_reload(self->keymap);
+	self->mapping_changed = false;
 }
 
 static int round_trip(struct x11_actuator *self, struct dp_error *err)
@@ -393,6 +410,68 @@ static int type_keys(struct x11_actuator *self, const char *text, struct dp_acti
 	return 0;
 }
 
+/* Terminals paste with shift+Insert (from PRIMARY, which we own too);
+ * everything else with ctrl+v.  Told by the focused window's WM_CLASS. */
+static const char *paste_chord(struct x11_actuator *self)
+{
+	xcb_window_t w = focus_window(self);
+
+	for (int depth = 0; w && w != self->root && depth < 8; depth++) {
+		xcb_get_property_reply_t *prop = xcb_get_property_reply(
+			self->conn, xcb_get_property(self->conn, 0, w, XCB_ATOM_WM_CLASS, XCB_ATOM_STRING, 0, 64), NULL);
+		xcb_query_tree_reply_t *tree;
+
+		if (prop && xcb_get_property_value_length(prop) > 0) {
+			char cls[257] = "";
+			int len = xcb_get_property_value_length(prop);
+
+			memcpy(cls, xcb_get_property_value(prop), (size_t)(len < 256 ? len : 256));
+			for (int i = 0; i < len && i < 256; i++)
+				cls[i] = cls[i] ? (char)(cls[i] | 0x20) : ' ';
+			free(prop);
+			return strstr(cls, "term") || strstr(cls, "rxvt") || strstr(cls, "konsole") ? "shift+Insert"
+													: "ctrl+v";
+		}
+		free(prop);
+		tree = xcb_query_tree_reply(self->conn, xcb_query_tree(self->conn, w), NULL);
+		w = tree ? tree->parent : 0;
+		free(tree);
+	}
+	return "ctrl+v";
+}
+
+static int type_paste(struct x11_actuator *self, const char *text, struct dp_action_result *res,
+		      struct dp_error *err)
+{
+	struct dp_keystroke chord[DP_CHORD_MAX];
+	const char *keys = paste_chord(self);
+	size_t mark = self->n_held_keys, n_syms;
+	uint32_t *syms;
+	int n, r;
+
+	/* The same check as typed text: valid UTF-8, no control characters. */
+	r = text_to_keysyms(text, &syms, &n_syms, err);
+	if (r < 0)
+		return r;
+	free(syms);
+	r = dp_x11_clipboard_offer(self->clipboard, text, err);
+	if (r < 0)
+		return r;
+	n = resolve_chord(self, keys, chord, err);
+	if (n < 0)
+		return n;
+	press_chord(self, chord, n);
+	release_keys_since(self, mark);
+	r = dp_x11_clipboard_wait_fetched(self->clipboard, 2000);
+	if (r == -ETIMEDOUT)
+		return dp_error_set(err, -ETIMEDOUT, "pressed %s but no application asked for the text within 2 s: "
+						      "is a text field focused, and does it paste with %s?", keys, keys);
+	if (r < 0)
+		return lost(self, err);
+	snprintf(res->summary, sizeof(res->summary), "pasted %zu bytes with %s", strlen(text), keys);
+	return 0;
+}
+
 /* --- actions ------------------------------------------------------------- */
 
 static int with_modifiers(struct x11_actuator *self, const char *mods, struct dp_keystroke *s, int *n,
@@ -547,7 +626,9 @@ static int x11_perform(struct dp_actuator *act, const struct dp_action *a, struc
 		r = do_keys(self, a, res, err);
 		break;
 	case DP_ACTION_TYPE:
-		r = type_keys(self, a->text, res, err);
+		/* auto types keys: the keymap engine is exact everywhere, while
+		 * pasting depends on the target taking the clipboard. */
+		r = a->method == DP_TEXT_PASTE ? type_paste(self, a->text, res, err) : type_keys(self, a->text, res, err);
 		break;
 	case DP_ACTION_WAIT: {
 		struct timespec ts = { a->ms / 1000, (long)(a->ms % 1000) * 1000000L };

@@ -60,9 +60,11 @@ static char *mixed_text(void)
 	return s;
 }
 
+static enum dp_text_method method = DP_TEXT_KEYS;
+
 static int type_text(const char *text)
 {
-	struct dp_action a = { .type = DP_ACTION_TYPE, .text = (char *)text };
+	struct dp_action a = { .type = DP_ACTION_TYPE, .text = (char *)text, .method = method };
 	struct dp_action_result res;
 	struct dp_error err = { 0 };
 	int r = dp_actuator_perform(act, &a, &res, &err);
@@ -222,6 +224,23 @@ static int start_xterm(void)
 	return 0;
 }
 
+/* The paste path: ctrl+v in GTK, shift+Insert in the xterm (chosen by
+ * the window's class), the whole mixed text in one go. */
+static void test_paste(void)
+{
+	char *mixed = mixed_text();
+
+	method = DP_TEXT_PASTE;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		TST_CHECK(xterm_types_exactly(texts[i]));
+		TST_CHECK(gtk_types_exactly(&gtk, texts[i]));
+	}
+	TST_CHECK(xterm_types_exactly(mixed));
+	TST_CHECK(gtk_types_exactly(&gtk_multiline, mixed));
+	method = DP_TEXT_KEYS;
+	free(mixed);
+}
+
 int main(void)
 {
 	struct dp_actuator_config config = { 0 };
@@ -248,6 +267,7 @@ int main(void)
 	}
 	TST_RUN(test_us_layout);
 	TST_RUN(test_de_layout);
+	TST_RUN(test_paste);
 	dp_actuator_destroy(act);
 	dp_probe_stop(&gtk);
 	dp_probe_stop(&gtk_multiline);
