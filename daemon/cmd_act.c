@@ -68,6 +68,14 @@ static const char *action_name(const char *word)
 	return name;
 }
 
+static bool known_action(const char *name)
+{
+	for (int t = DP_ACTION_CLICK; t <= DP_ACTION_ASK_USER; t++)
+		if (strcmp(name, dp_action_type_name((enum dp_action_type)t)) == 0)
+			return true;
+	return false;
+}
+
 /* Positional arguments per action, then --options as fields. */
 static cJSON *args_to_json(int argc, char **argv)
 {
@@ -76,6 +84,8 @@ static cJSON *args_to_json(int argc, char **argv)
 	int i = 1;
 
 	cJSON_AddStringToObject(obj, "action", name);
+	if (!known_action(name))
+		return obj; /* the parser says what the actions are */
 	if (!strcmp(name, "click") || !strcmp(name, "move") || !strcmp(name, "button_down") ||
 	    !strcmp(name, "button_up") || !strcmp(name, "scroll")) {
 		if (i + 1 < argc && is_integer(argv[i]) && is_integer(argv[i + 1])) {
@@ -139,13 +149,14 @@ static int list_windows(struct dp_actuator *act, const struct dp_action *a, stru
 	return r;
 }
 
-/* Parses and performs one action given as JSON; prints what happened. */
-static int run_json(struct dp_actuator *act, const char *json, size_t len, const char *where)
+/* Parses and performs one action given as JSON (line `line` of stdin, or 0
+ * for the command line); prints what happened. */
+static int run_json(struct dp_actuator *act, const char *json, size_t len, int line)
 {
 	struct dp_action action;
 	struct dp_action_result res;
 	struct dp_error err = { 0 };
-	int r = dp_action_parse(json, len, &action, &err);
+	int r = dp_action_parse_line(json, len, line ? line : 1, &action, &err);
 
 	if (r == 0) {
 		if (action.type == DP_ACTION_WINDOW && action.window_op == DP_WINDOW_LIST)
@@ -155,7 +166,11 @@ static int run_json(struct dp_actuator *act, const char *json, size_t len, const
 		dp_action_clear(&action);
 	}
 	if (r < 0) {
-		fprintf(stderr, "deskpilot act: %s%s\n", where, err.message);
+		/* Syntax errors carry their line already; others get it here. */
+		if (line && strncmp(err.message, "line ", 5) != 0)
+			fprintf(stderr, "deskpilot act: line %d: %s\n", line, err.message);
+		else
+			fprintf(stderr, "deskpilot act: %s\n", err.message);
 		return dp_exit_code_from_errno(r);
 	}
 	return DP_EXIT_OK;
@@ -163,7 +178,7 @@ static int run_json(struct dp_actuator *act, const char *json, size_t len, const
 
 static int run_stdin(struct dp_actuator *act)
 {
-	char *line = NULL, where[32];
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	int lineno = 0, code = DP_EXIT_OK;
@@ -172,8 +187,7 @@ static int run_stdin(struct dp_actuator *act)
 		lineno++;
 		if (len == 0 || line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		snprintf(where, sizeof(where), "line %d: ", lineno);
-		code = run_json(act, line, (size_t)len, where);
+		code = run_json(act, line, (size_t)len, lineno);
 		fflush(stdout);
 	}
 	free(line);
@@ -202,7 +216,7 @@ int dp_cmd_act(struct dp_cli *cli, int argc, char **argv)
 		cJSON *obj = args_to_json(argc - 1, argv + 1);
 		char *json = obj ? cJSON_PrintUnformatted(obj) : NULL;
 
-		code = json ? run_json(act, json, strlen(json), "") : DP_EXIT_USAGE;
+		code = json ? run_json(act, json, strlen(json), 0) : DP_EXIT_USAGE;
 		free(json);
 		cJSON_Delete(obj);
 	}

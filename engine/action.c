@@ -357,9 +357,9 @@ static int read_fields(const struct reader *r, struct dp_action *a)
 	return -EINVAL;
 }
 
-static void syntax_error(const char *json, const char *at, struct dp_error *err)
+static void syntax_error(const char *json, const char *at, int line, struct dp_error *err)
 {
-	int line = 1, column = 1;
+	int column = 1;
 
 	for (const char *p = json; at && p < at; p++) {
 		if (*p == '\n') {
@@ -374,6 +374,11 @@ static void syntax_error(const char *json, const char *at, struct dp_error *err)
 
 int dp_action_parse(const char *json, size_t len, struct dp_action *a, struct dp_error *err)
 {
+	return dp_action_parse_line(json, len, 1, a, err);
+}
+
+int dp_action_parse_line(const char *json, size_t len, int line, struct dp_action *a, struct dp_error *err)
+{
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
 	const cJSON *name;
@@ -382,14 +387,14 @@ int dp_action_parse(const char *json, size_t len, struct dp_action *a, struct dp
 
 	memset(a, 0, sizeof(*a));
 	if (!root) {
-		syntax_error(json, end, err);
+		syntax_error(json, end, line, err);
 		return -EINVAL;
 	}
 	/* Nothing but white space may follow the object. */
 	while (end && (size_t)(end - json) < len && strchr(" \t\r\n", *end))
 		end++;
 	if (end && (size_t)(end - json) < len) {
-		syntax_error(json, end, err);
+		syntax_error(json, end, line, err);
 		goto out;
 	}
 	if (!cJSON_IsObject(root)) {

@@ -91,6 +91,10 @@ const char *dp_action_type_name(enum dp_action_type type);
  * error, "click.x: expected an integer" otherwise. */
 int dp_action_parse(const char *json, size_t len, struct dp_action *action, struct dp_error *err);
 
+/* The same for one line of a JSON-lines stream: syntax errors name that
+ * line number. */
+int dp_action_parse_line(const char *json, size_t len, int line, struct dp_action *action, struct dp_error *err);
+
 /* Writes the action as one line of JSON; the caller frees the result.
  * The text of a type action is written as given: secret values never reach
  * an action (they are substituted in the actuator). */

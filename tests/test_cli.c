@@ -1,0 +1,156 @@
+/* The deskpilot command line, used the way a person or a script uses it:
+ * real processes, exit codes, messages, and the outcome on screen. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness/xvfb.h"
+#include "tst.h"
+
+static struct dp_xvfb xvfb;
+static struct dp_probe probe;
+static char out[1 << 16], err[1 << 16];
+
+/* Runs deskpilot with argv (and stdin_text on its stdin); returns its exit
+ * code and leaves what it printed in out and err. */
+static int deskpilot(const char *stdin_text, const char *const *args)
+{
+	const char *argv[32] = { getenv("DP_DESKPILOT") };
+	int in[2], o[2], e[2], status = 0, n = 1;
+	pid_t pid;
+	ssize_t got;
+
+	for (int i = 0; args[i] && n < 31; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	if (pipe(in) < 0 || pipe(o) < 0 || pipe(e) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		close(in[1]);
+		close(o[0]);
+		close(e[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(o[1]);
+	close(e[1]);
+	if (stdin_text && write(in[1], stdin_text, strlen(stdin_text)) < 0)
+		perror("write");
+	close(in[1]);
+	got = read(o[0], out, sizeof(out) - 1);
+	out[got > 0 ? got : 0] = '\0';
+	got = read(e[0], err, sizeof(err) - 1);
+	err[got > 0 ? got : 0] = '\0';
+	close(o[0]);
+	close(e[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+#define RUN(stdin_text, ...) deskpilot(stdin_text, (const char *const[]){ __VA_ARGS__, NULL })
+
+static void test_click_and_type(void)
+{
+	char line[512], text[256];
+
+	TST_EQ_INT(RUN(NULL, "act", "click", "640", "400"), 0);
+	TST_CHECK(strstr(out, "clicked button 1 x1 at 640,400") != NULL);
+	TST_REQUIRE(dp_probe_wait(&probe, "button", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(dp_json_int(line, "root_x"), 640);
+	TST_EQ_INT(dp_json_int(line, "root_y"), 400);
+
+	dp_probe_send(&probe, "clear");
+	TST_REQUIRE(dp_probe_wait(&probe, "cleared", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(RUN(NULL, "act", "type", "Grüße 你好"), 0);
+	TST_EQ_INT(dp_app_text(&probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "Grüße 你好");
+}
+
+static void test_json_lines_from_stdin(void)
+{
+	char text[256], line[256];
+
+	dp_probe_send(&probe, "clear");
+	TST_REQUIRE(dp_probe_wait(&probe, "cleared", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(RUN("{\"action\":\"type\",\"text\":\"ab\"}\n\n{\"action\":\"key\",\"keys\":\"BackSpace\"}\n", "act", "-"), 0);
+	TST_EQ_INT(dp_app_text(&probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "a");
+	/* Line 2 is broken: line 1 ran, line 3 did not. */
+	TST_EQ_INT(RUN("{\"action\":\"type\",\"text\":\"c\"}\n{\"action\": \"key\", \"keys\": }\n"
+		       "{\"action\":\"type\",\"text\":\"d\"}\n", "act", "-"), 2);
+	TST_CHECK(strstr(err, "line 2, column 27: JSON syntax error") != NULL);
+	TST_EQ_INT(dp_app_text(&probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "ac");
+	TST_EQ_INT(RUN("{\"action\":\"click\",\"x\":1,\"y\":1,\"size\":3}\n", "act", "-"), 2);
+	TST_CHECK(strstr(err, "line 1: click.size: unknown field") != NULL);
+}
+
+static void test_errors_and_exit_codes(void)
+{
+	TST_EQ_INT(RUN(NULL, "act", "click", "5000", "10"), 2);
+	TST_CHECK(strstr(err, "click.x = 5000 is outside the screen 0..1919") != NULL);
+	TST_EQ_INT(RUN(NULL, "act", "key", "ctrl+Retrun"), 8);
+	TST_CHECK(strstr(err, "closest: Return") != NULL);
+	TST_EQ_INT(RUN(NULL, "act", "teleport", "1"), 2);
+	TST_CHECK(strstr(err, "unknown action 'teleport'") != NULL);
+	TST_EQ_INT(RUN(NULL, "act", "click", "1", "2", "--count"), 2);
+	TST_EQ_INT(RUN(NULL, "act"), 2);
+	TST_EQ_INT(RUN(NULL, "frobnicate"), 2);
+	TST_EQ_INT(RUN(NULL, "--display", ":4711", "act", "click", "1", "1"), 3);
+	TST_CHECK(strstr(err, ":4711") != NULL);
+	TST_EQ_INT(RUN(NULL, "settle", "--response", "300"), 5);
+	TST_CHECK(strstr(out, "no visible effect") != NULL);
+	TST_EQ_INT(RUN(NULL, "act", "--help"), 0);
+	TST_CHECK(strstr(out, "Usage: deskpilot act") != NULL);
+}
+
+static void test_shot_and_monitors(void)
+{
+	char path[256];
+	unsigned char sig[8] = { 0 };
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dp-cli-%d.png", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	TST_EQ_INT(RUN(NULL, "shot", path), 0);
+	fd = open(path, O_RDONLY);
+	TST_CHECK(fd >= 0 && read(fd, sig, 8) == 8 && memcmp(sig, "\x89PNG\r\n\x1a\n", 8) == 0);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	TST_EQ_INT(RUN(NULL, "shot", "/tmp/x.gif"), 2);
+	TST_EQ_INT(RUN(NULL, "shot", "/nonexistent-dir/x.png"), 8);
+	TST_EQ_INT(RUN(NULL, "monitors"), 0);
+	TST_CHECK(strstr(out, "screen 1920x1080") != NULL);
+}
+
+int main(void)
+{
+	char line[256];
+
+	signal(SIGPIPE, SIG_IGN);
+	if (dp_xvfb_start(&xvfb, 1920, 1080, NULL) < 0)
+		return TST_SKIP;
+	if (dp_probe_start(&probe, &xvfb, 0, 0, 1920, 1080) < 0)
+		return EXIT_FAILURE;
+	dp_probe_send(&probe, "focus");
+	dp_probe_wait(&probe, "focused", 5000, line, sizeof(line));
+	setenv("DISPLAY", xvfb.display, 1);
+	TST_RUN(test_click_and_type);
+	TST_RUN(test_json_lines_from_stdin);
+	TST_RUN(test_errors_and_exit_codes);
+	TST_RUN(test_shot_and_monitors);
+	unsetenv("DISPLAY");
+	TST_EQ_INT(RUN(NULL, "shot", "/tmp/x.png"), 3);
+	TST_CHECK(strstr(err, "DISPLAY is not set") != NULL);
+	dp_probe_stop(&probe);
+	dp_xvfb_stop(&xvfb);
+	TST_EXIT();
+}
