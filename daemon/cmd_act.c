@@ -117,7 +117,8 @@ static cJSON *args_to_json(int argc, char **argv)
 		for (; i < argc; i++)
 			cJSON_AddItemToArray(list, cJSON_CreateString(argv[i]));
 	}
-	for (; i < argc; i++) {
+	/* The rest are "--name value" pairs. */
+	for (; i < argc; i += 2) {
 		if (strncmp(argv[i], "--", 2) != 0 || i + 1 >= argc) {
 			fprintf(stderr, "deskpilot act %s: unexpected '%s' (options take a value: --name VALUE)\n",
 				argv[0], argv[i]);
@@ -125,7 +126,6 @@ static cJSON *args_to_json(int argc, char **argv)
 			return NULL;
 		}
 		add_value(obj, argv[i] + 2, argv[i + 1]);
-		i++;
 	}
 	return obj;
 }
