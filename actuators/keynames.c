@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -25,20 +26,32 @@ static const struct alias aliases[] = {
 	{ "printscreen", "Print" },
 };
 
-static const char *utf8_decode(const char *s, uint32_t *cp)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	int len = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+#define KEYSYM_RETURN 0xff0d
+#define KEYSYM_TAB 0xff09
 
-	if (!len)
-		return NULL;
-	*cp = len == 1 ? p[0] : p[0] & (0x7f >> len);
-	for (int i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return NULL;
-		*cp = (*cp << 6) | (p[i] & 0x3f);
+/* One UTF-8 character at s[*i] (of len bytes); -EILSEQ for anything that
+ * is not a valid, shortest-form encoding of a Unicode scalar value. */
+static int utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
+{
+	unsigned char c = s[*i];
+	int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t v;
+
+	if (!n || *i + (size_t)n > len)
+		return -EILSEQ;
+	v = n == 1 ? c : c & (0x7fu >> n);
+	for (int k = 1; k < n; k++) {
+		if ((s[*i + (size_t)k] & 0xc0) != 0x80)
+			return -EILSEQ;
+		v = (v << 6) | (s[*i + (size_t)k] & 0x3f);
 	}
-	return s + len;
+	/* Overlong forms and surrogates are not characters. */
+	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
+	    (v >= 0xd800 && v <= 0xdfff))
+		return -EILSEQ;
+	*i += (size_t)n;
+	*cp = v;
+	return 0;
 }
 
 static int distance(const char *a, const char *b)
@@ -122,7 +135,7 @@ int dp_keyname_lookup(const char *name, uint32_t *keysym, struct dp_error *err)
 {
 	xkb_keysym_t ks;
 	uint32_t cp;
-	const char *end;
+	size_t at = 0;
 
 	if (!name[0])
 		return dp_error_set(err, -EINVAL, "empty key name");
@@ -137,8 +150,7 @@ int dp_keyname_lookup(const char *name, uint32_t *keysym, struct dp_error *err)
 		ks = xkb_keysym_from_name(name, XKB_KEYSYM_CASE_INSENSITIVE);
 	if (ks == XKB_KEY_NoSymbol) {
 		/* A single character names itself: "ü", "€", "@". */
-		end = utf8_decode(name, &cp);
-		if (end && !*end && cp >= 0x20)
+		if (utf8_next((const unsigned char *)name, strlen(name), &at, &cp) == 0 && !name[at] && cp >= 0x20)
 			ks = xkb_utf32_to_keysym(cp);
 	}
 	if (ks == XKB_KEY_NoSymbol)
@@ -181,4 +193,45 @@ int dp_chord_parse(const char *chord, uint32_t keysyms[DP_CHORD_MAX], struct dp_
 			return dp_error_set(err, -EINVAL, "'%s' ends with '+': a key is missing (the plus key is 'plus')", chord);
 	}
 	return n;
+}
+
+/* Unicode code point to X keysym: Latin-1 maps to itself, everything
+ * else to 0x01000000 + code point, which X and toolkits all accept. */
+static uint32_t keysym_of(uint32_t cp)
+{
+	if (cp == '\n' || cp == '\r')
+		return KEYSYM_RETURN;
+	if (cp == '\t')
+		return KEYSYM_TAB;
+	if ((cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff))
+		return cp;
+	return 0x01000000u + cp;
+}
+
+int dp_text_keysyms(const char *text, uint32_t **out, size_t *n, struct dp_error *err)
+{
+	size_t len = strlen(text), i = 0, count = 0;
+	uint32_t *syms = malloc((len + 1) * sizeof(uint32_t));
+
+	if (!syms)
+		return -ENOMEM;
+	while (i < len) {
+		uint32_t cp;
+		size_t at = i;
+
+		if (utf8_next((const unsigned char *)text, len, &i, &cp) < 0) {
+			free(syms);
+			return dp_error_set(err, -EILSEQ, "type.text: invalid UTF-8 at byte %zu", at);
+		}
+		if ((cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') || cp == 0x7f) {
+			free(syms);
+			return dp_error_set(err, -EINVAL,
+					    "type.text: control character U+%04X at byte %zu cannot be typed "
+					    "(use a key action for special keys)", cp, at);
+		}
+		syms[count++] = keysym_of(cp);
+	}
+	*out = syms;
+	*n = count;
+	return 0;
 }

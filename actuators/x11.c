@@ -14,14 +14,13 @@
 
 #include "actuators/actuator.h"
 #include "actuators/keynames.h"
+#include "actuators/launch.h"
 #include "actuators/x11_clipboard.h"
 #include "actuators/x11_keymap.h"
 #include "actuators/x11_mapwatch.h"
 #include "actuators/x11_windows.h"
 #include "engine/log.h"
 
-#define KEYSYM_RETURN 0xff0d
-#define KEYSYM_TAB 0xff09
 #define KEYSYM_SHIFT_L 0xffe1
 #define MAX_HELD 64
 
@@ -282,70 +281,6 @@ static void press_chord(struct x11_actuator *self, const struct dp_keystroke *s,
 
 /* --- text ---------------------------------------------------------------- */
 
-static int utf8_next(const unsigned char *s, size_t len, size_t *i, uint32_t *cp)
-{
-	unsigned char c = s[*i];
-	int n = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
-	uint32_t v;
-
-	if (!n || *i + (size_t)n > len)
-		return -EILSEQ;
-	v = n == 1 ? c : c & (0x7f >> n);
-	for (int k = 1; k < n; k++) {
-		if ((s[*i + (size_t)k] & 0xc0) != 0x80)
-			return -EILSEQ;
-		v = (v << 6) | (s[*i + (size_t)k] & 0x3f);
-	}
-	/* Overlong forms and surrogates are not characters. */
-	if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && (v < 0x10000 || v > 0x10ffff)) ||
-	    (v >= 0xd800 && v <= 0xdfff))
-		return -EILSEQ;
-	*i += (size_t)n;
-	*cp = v;
-	return 0;
-}
-
-/* Unicode code point to X keysym: Latin-1 maps to itself, everything
- * else to 0x01000000 + code point, which X and toolkits all accept. */
-static uint32_t keysym_of(uint32_t cp)
-{
-	if (cp == '\n' || cp == '\r')
-		return KEYSYM_RETURN;
-	if (cp == '\t')
-		return KEYSYM_TAB;
-	if ((cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff))
-		return cp;
-	return 0x01000000u + cp;
-}
-
-static int text_to_keysyms(const char *text, uint32_t **out, size_t *n, struct dp_error *err)
-{
-	size_t len = strlen(text), i = 0, count = 0;
-	uint32_t *syms = malloc((len + 1) * sizeof(uint32_t));
-
-	if (!syms)
-		return -ENOMEM;
-	while (i < len) {
-		uint32_t cp;
-		size_t at = i;
-
-		if (utf8_next((const unsigned char *)text, len, &i, &cp) < 0) {
-			free(syms);
-			return dp_error_set(err, -EILSEQ, "type.text: invalid UTF-8 at byte %zu", at);
-		}
-		if ((cp < 0x20 && cp != '\n' && cp != '\r' && cp != '\t') || cp == 0x7f) {
-			free(syms);
-			return dp_error_set(err, -EINVAL,
-					    "type.text: control character U+%04X at byte %zu cannot be typed "
-					    "(use a key action for special keys)", cp, at);
-		}
-		syms[count++] = keysym_of(cp);
-	}
-	*out = syms;
-	*n = count;
-	return 0;
-}
-
 /* How many keysyms from the start fit one batch of slots. */
 static size_t batch_length(struct x11_actuator *self, const uint32_t *syms, size_t n)
 {
@@ -374,7 +309,7 @@ static int type_keys(struct x11_actuator *self, const char *text, struct dp_acti
 	struct dp_keystroke *strokes = NULL;
 	uint32_t *syms = NULL, focus = focus_window(self);
 	size_t n = 0, done = 0, batches = 0;
-	int r = text_to_keysyms(text, &syms, &n, err);
+	int r = dp_text_keysyms(text, &syms, &n, err);
 
 	if (r < 0)
 		return r;
@@ -450,7 +385,7 @@ static int type_paste(struct x11_actuator *self, const char *text, struct dp_act
 	int n, r;
 
 	/* The same check as typed text: valid UTF-8, no control characters. */
-	r = text_to_keysyms(text, &syms, &n_syms, err);
+	r = dp_text_keysyms(text, &syms, &n_syms, err);
 	if (r < 0)
 		return r;
 	free(syms);

@@ -125,11 +125,12 @@ static int read_int(const struct reader *r, const char *field, bool required, in
 	if (!cJSON_IsNumber(item))
 		return field_error(r, field, "expected an integer");
 	v = item->valuedouble;
+	/* Range first: converting a huge double to an integer is undefined. */
+	if (!(v >= (double)min && v <= (double)max))
+		return dp_error_set(r->err, -EINVAL, "%s.%s: %.15g is outside %" PRId64 "..%" PRId64, r->name,
+				    field, v, min, max);
 	if (v != (double)(int64_t)v)
 		return field_error(r, field, "expected an integer, not a fraction");
-	if (v < (double)min || v > (double)max)
-		return dp_error_set(r->err, -EINVAL, "%s.%s: %" PRId64 " is outside %" PRId64 "..%" PRId64,
-				    r->name, field, (int64_t)v, min, max);
 	*out = (int32_t)v;
 	return 0;
 }

@@ -92,6 +92,8 @@ static void test_errors_point_at_the_input(void)
 	expect_error("{\"action\":\"launch\",\"argv\":[]}", "launch.argv: expected an array of 1 to 64");
 	expect_error("{\"action\":\"scroll\",\"x\":1,\"y\":1}", "scroll.dy: give dx or dy");
 	expect_error("{\"action\":\"wait\",\"ms\":-1}", "wait.ms: -1 is outside 0..60000");
+	expect_error("{\"action\":\"hold\",\"keys\":\"a\",\"ms\":1e300}", "hold.ms: 1e+300 is outside 1..60000");
+	expect_error("{\"action\":\"click\",\"x\":1,\"y\":2,\"count\":2.5}", "click.count: expected an integer, not a fraction");
 	expect_error("{\"action\":\"move\",\"x\":1,\"y\":2} trailing", "line 1, column 31");
 }
 

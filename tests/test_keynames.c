@@ -1,5 +1,6 @@
 /* Key names as xdotool users write them. */
 #include <errno.h>
+#include <stdlib.h>
 
 #include "actuators/keynames.h"
 #include "tst.h"
@@ -62,10 +63,35 @@ static void test_errors_name_the_closest_keys(void)
 	TST_EQ_INT(dp_chord_parse("\xff", ks, &err), -ENOENT);
 }
 
+static void test_text_to_keysyms(void)
+{
+	struct dp_error err = { 0 };
+	uint32_t *ks = NULL;
+	size_t n = 0;
+
+	TST_EQ_INT(dp_text_keysyms("aü€😀\n\t", &ks, &n, NULL), 0);
+	TST_EQ_INT(n, 6);
+	TST_EQ_INT(ks[0], 'a');
+	TST_EQ_INT(ks[1], 0xfc);          /* Latin-1 keysyms are the code point */
+	TST_EQ_INT(ks[2], 0x10020ac);     /* the rest: 0x01000000 + code point */
+	TST_EQ_INT(ks[3], 0x101f600);
+	TST_EQ_INT(ks[4], 0xff0d);        /* Return */
+	TST_EQ_INT(ks[5], 0xff09);        /* Tab */
+	free(ks);
+	TST_EQ_INT(dp_text_keysyms("ok\xc3(", &ks, &n, &err), -EILSEQ);
+	TST_CHECK(strstr(err.message, "invalid UTF-8 at byte 2") != NULL);
+	TST_EQ_INT(dp_text_keysyms("\xc0\xaf", &ks, &n, &err), -EILSEQ);     /* overlong '/' */
+	TST_EQ_INT(dp_text_keysyms("\xed\xa0\x80", &ks, &n, &err), -EILSEQ); /* a surrogate */
+	TST_EQ_INT(dp_text_keysyms("\xf4\x90\x80\x80", &ks, &n, &err), -EILSEQ); /* past U+10FFFF */
+	TST_EQ_INT(dp_text_keysyms("a\x1b[0m", &ks, &n, &err), -EINVAL);
+	TST_CHECK(strstr(err.message, "U+001B at byte 1") != NULL);
+}
+
 int main(void)
 {
 	TST_RUN(test_names_and_aliases);
 	TST_RUN(test_chords);
 	TST_RUN(test_errors_name_the_closest_keys);
+	TST_RUN(test_text_to_keysyms);
 	TST_EXIT();
 }

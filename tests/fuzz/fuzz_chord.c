@@ -1,4 +1,4 @@
-/* libFuzzer target: key chords and key names. */
+/* libFuzzer target: key chords, key names and text to keysyms. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(chord, data, size);
 	chord[size] = '\0';
+	uint32_t *text_keysyms = NULL;
+	size_t n = 0;
+
 	dp_chord_parse(chord, keysyms, &err);
+	if (dp_text_keysyms(chord, &text_keysyms, &n, &err) == 0)
+		free(text_keysyms);
 	free(chord);
 	return 0;
 }
