@@ -1,10 +1,9 @@
 /* Windows through EWMH/ICCCM on X11: list, find, activate, move, resize,
- * minimize, maximize, close; and launching a program (an explicit argv,
- * never a shell).  Used by the X11 actuator; every wait is event-driven. */
+ * minimize, maximize, close.  Used by the X11 actuator; every wait is
+ * event-driven. */
 #pragma once
 
 #include <stddef.h>
-#include <sys/types.h>
 
 #include <xcb/xcb.h>
 
@@ -50,11 +49,3 @@ int dp_x11_windows_perform(struct dp_x11_windows *w, const struct dp_action *act
  * its keymap when it is set.  (MappingNotify passed to handle_event is left
  * to the actuator and does not set it.) */
 bool dp_x11_windows_take_mapping_changed(struct dp_x11_windows *w);
-
-/* Starts argv[0] (looked up in PATH first, so a missing program is named in
- * the error) with argv, with DISPLAY set to display (NULL: the environment's
- * as it is); no shell.  The child gets an empty signal mask, default signal
- * dispositions and its own process group.  Fills *pid.
- * The child is not reaped here: the caller must waitpid() it (or handle
- * SIGCHLD), or it stays a zombie after it exits. */
-int dp_launch(char *const argv[], const char *display, pid_t *pid, struct dp_error *err);

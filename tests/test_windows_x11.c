@@ -14,6 +14,7 @@
 
 #include <xcb/xcb.h>
 
+#include "actuators/launch.h"
 #include "actuators/x11_windows.h"
 #include "engine/clock.h"
 #include "harness/xvfb.h"
