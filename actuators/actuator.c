@@ -38,6 +38,11 @@ void dp_actuator_destroy(struct dp_actuator *act)
 		act->impl->destroy(act);
 }
 
+void dp_actuator_release_all(struct dp_actuator *act)
+{
+	act->impl->release_all(act);
+}
+
 int dp_actuator_perform(struct dp_actuator *act, const struct dp_action *action, struct dp_action_result *result,
 			struct dp_error *err)
 {

@@ -47,6 +47,7 @@ struct dp_actuator_impl {
 		       struct dp_error *err);
 	int (*windows)(struct dp_actuator *act, const struct dp_window_match *match, struct dp_window_info *out,
 		       size_t max, size_t *count, struct dp_error *err);
+	void (*release_all)(struct dp_actuator *act);
 	void (*destroy)(struct dp_actuator *act);
 };
 
@@ -57,6 +58,9 @@ struct dp_actuator {
 int dp_actuator_create(struct dp_actuator **out, const struct dp_actuator_config *config, struct dp_error *err);
 /* Releases every key and button still held, restores the keyboard map. */
 void dp_actuator_destroy(struct dp_actuator *act);
+
+/* Releases every key and button still held (after a cancel, at a task's end). */
+void dp_actuator_release_all(struct dp_actuator *act);
 
 int dp_actuator_perform(struct dp_actuator *act, const struct dp_action *action, struct dp_action_result *result,
 			struct dp_error *err);

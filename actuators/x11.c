@@ -605,14 +605,21 @@ static int x11_windows(struct dp_actuator *act, const struct dp_window_match *ma
 	return dp_x11_windows_list(self->windows, match, out, max, count, err);
 }
 
-static void x11_destroy(struct dp_actuator *act)
+static void x11_release_all(struct dp_actuator *act)
 {
 	struct x11_actuator *self = x11_of(act);
 
 	if (self->conn && !xcb_connection_has_error(self->conn)) {
 		release_all(self);
-		round_trip(self, NULL); /* the releases are done when we are gone */
+		round_trip(self, NULL); /* done when we return, even if we exit next */
 	}
+}
+
+static void x11_destroy(struct dp_actuator *act)
+{
+	struct x11_actuator *self = x11_of(act);
+
+	x11_release_all(act);
 	disconnect(self);
 	free(self);
 }
@@ -624,6 +631,7 @@ const struct dp_actuator_impl dp_actuator_x11 = {
 	.create = x11_create,
 	.perform = x11_perform,
 	.windows = x11_windows,
+	.release_all = x11_release_all,
 	.destroy = x11_destroy,
 };
 

@@ -17,6 +17,7 @@ void dp_settle_options_default(struct dp_settle_options *opts)
 		.quiet_ms = 75,
 		.timeout_ms = 10000,
 		.small_area = 32 * 32,
+		.interrupt_fd = -1,
 	};
 }
 

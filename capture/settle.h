@@ -18,6 +18,7 @@ struct dp_settle_options {
 	int64_t small_area;       /* damage whose bounding box within one quiet window stays
 	                           * below this many pixels does not break the quiet: a caret,
 	                           * a small spinner (default 1024 = 32x32) */
+	int interrupt_fd;         /* readable: stop waiting, -ECANCELED (a cancel); -1: none */
 };
 
 void dp_settle_options_default(struct dp_settle_options *opts);

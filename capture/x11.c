@@ -511,19 +511,24 @@ static int x11_grab(struct dp_capture *cap, const struct dp_rect *region, unsign
 	return 0;
 }
 
-static int wait_readable(struct x11_capture *self, int64_t deadline_ns)
+/* Sleeps until the server sends something, the deadline passes, or the
+ * interrupt fd (a cancel) becomes readable: then -ECANCELED. */
+static int wait_readable(struct x11_capture *self, int64_t deadline_ns, int interrupt_fd)
 {
 	int64_t left = deadline_ns - dp_now_ns();
-	struct pollfd pfd = { .fd = xcb_get_file_descriptor(self->conn), .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = xcb_get_file_descriptor(self->conn), .events = POLLIN },
+		{ .fd = interrupt_fd, .events = POLLIN },
+	};
 	struct timespec ts;
 
 	if (left <= 0)
 		return 0;
 	ts.tv_sec = left / DP_NSEC_PER_SEC;
 	ts.tv_nsec = left % DP_NSEC_PER_SEC;
-	if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
+	if (ppoll(pfd, interrupt_fd >= 0 ? 2 : 1, &ts, NULL) < 0 && errno != EINTR)
 		return -errno;
-	return 0;
+	return interrupt_fd >= 0 && (pfd[1].revents & POLLIN) ? -ECANCELED : 0;
 }
 
 static int x11_settle(struct dp_capture *cap, const struct dp_settle_options *opts,
@@ -562,7 +567,9 @@ static int x11_settle(struct dp_capture *cap, const struct dp_settle_options *op
 		if (dp_settle_tracker_check(&tracker, dp_now_ns(), &deadline))
 			break;
 		xcb_flush(self->conn);
-		ret = wait_readable(self, deadline);
+		ret = wait_readable(self, deadline, opts->interrupt_fd);
+		if (ret == -ECANCELED)
+			return dp_error_set(err, ret, "cancelled while waiting for the screen to settle");
 		if (ret < 0)
 			return dp_error_set(err, ret, "waiting for the X server on %s failed: %s",
 					    display_name(self), strerror(-ret));
