@@ -18,7 +18,6 @@
 #include "engine/clock.h"
 #include "engine/image_jpeg.h"
 #include "engine/log.h"
-#include "engine/trajectory.h"
 
 #define NEAR_PX 48 /* a change this close to an action's point is "where expected" */
 
@@ -32,6 +31,8 @@ struct run {
 	struct dp_trajectory *traj;
 	struct dp_frame before;   /* the last settled screen, in our own buffer */
 	size_t before_capacity;
+	struct dp_frame after;    /* the screen after an action; swapped with before */
+	size_t after_capacity;
 	struct dp_changemap map;
 	uint8_t *jpeg;
 	size_t jpeg_size;
@@ -354,20 +355,16 @@ static int perform(struct run *run, const struct dp_action *a, struct dp_action_
 static int check(struct run *run, const struct dp_action *a, const struct dp_settle_result *settled,
 		 struct dp_action_feedback *fb, struct dp_error *err)
 {
-	struct dp_frame after = { 0 };
-	size_t capacity = 0;
+	struct dp_frame swap_frame;
+	size_t swap_capacity;
 	struct dp_point p;
-	int r = grab_into(run, &after, &capacity, err);
+	int r = grab_into(run, &run->after, &run->after_capacity, err);
 
-	if (r < 0) {
-		free(after.pixels);
+	if (r < 0)
 		return r;
-	}
-	r = dp_changemap_compute(&run->map, &run->before, &after);
-	if (r < 0) {
-		free(after.pixels);
+	r = dp_changemap_compute(&run->map, &run->before, &run->after);
+	if (r < 0)
 		return dp_error_set(err, r, "the screen changed size during the step");
-	}
 	fb->changed = run->map.bbox;
 	if (!expects_change(a->type))
 		fb->verdict = DP_VERDICT_UNCHECKED;
@@ -381,10 +378,14 @@ static int check(struct run *run, const struct dp_action *a, const struct dp_set
 				      : DP_VERDICT_CHANGED;
 	else
 		fb->verdict = DP_VERDICT_CHANGED;
-	/* The settled screen is the "before" of the next action. */
-	free(run->before.pixels);
-	run->before = after;
-	run->before_capacity = capacity;
+	/* The settled screen is the "before" of the next action: swap the
+	 * two buffers rather than copy or allocate. */
+	swap_frame = run->before;
+	swap_capacity = run->before_capacity;
+	run->before = run->after;
+	run->before_capacity = run->after_capacity;
+	run->after = swap_frame;
+	run->after_capacity = swap_capacity;
 	return 0;
 }
 
@@ -546,6 +547,8 @@ static int step(struct run *run, uint32_t number)
 	if (run->traj && dp_trajectory_add_step(run->traj, &rec, &err) < 0)
 		dp_log_warn("%s", err.message);
 	add_us(&rec.phase_us[DP_PHASE_RECORD], t);
+	if (run->cfg->on_step)
+		run->cfg->on_step(run->cfg->on_step_data, &rec);
 	if (run->policy->impl->feedback) {
 		struct dp_feedback feedback = { .actions = fb, .n_actions = decision.n_actions };
 
@@ -600,6 +603,7 @@ int dp_loop_run(const struct dp_loop_config *cfg, struct dp_capture *capture, st
 					    result->steps, result->tokens, &step_err) < 0)
 		dp_log_warn("%s", step_err.message);
 	free(run.before.pixels);
+	free(run.after.pixels);
 	free(run.jpeg);
 	dp_changemap_release(&run.map);
 	return 0;

@@ -10,6 +10,7 @@
 #include "actuators/actuator.h"
 #include "capture/capture.h"
 #include "engine/policy.h"
+#include "engine/trajectory.h"
 
 #define DP_MAX_STEPS 200
 
@@ -30,6 +31,9 @@ struct dp_loop_config {
 	dp_secret_lookup_fn secrets;
 	void *secrets_data;
 	int jpeg_quality;              /* 0: 85 */
+	/* Called after each step is recorded (progress, D-Bus signals). */
+	void (*on_step)(void *data, const struct dp_step_record *record);
+	void *on_step_data;
 };
 
 /* Shared with the threads that control a running task. */
