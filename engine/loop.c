@@ -540,13 +540,12 @@ static int step(struct run *run, uint32_t number)
 		snprintf(fb[j].message, sizeof(fb[j].message), "not performed: the step ended before it");
 	}
 
-	t = dp_now_ns();
 	rec.decision = &decision;
 	rec.feedback = fb;
 	rec.n_feedback = decision.n_actions;
+	/* The trajectory measures its own (record) phase. */
 	if (run->traj && dp_trajectory_add_step(run->traj, &rec, &err) < 0)
 		dp_log_warn("%s", err.message);
-	add_us(&rec.phase_us[DP_PHASE_RECORD], t);
 	if (run->cfg->on_step)
 		run->cfg->on_step(run->cfg->on_step_data, &rec);
 	if (run->policy->impl->feedback) {

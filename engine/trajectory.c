@@ -91,7 +91,7 @@ static cJSON *rect_json(struct dp_rect r)
 	return cJSON_CreateIntArray(v, 4);
 }
 
-static cJSON *step_json(const struct dp_step_record *rec, const char *image)
+static cJSON *step_json(const struct dp_step_record *rec, const char *image, int64_t record_us)
 {
 	cJSON *line = cJSON_CreateObject();
 	cJSON *actions = cJSON_AddArrayToObject(line, "actions");
@@ -121,7 +121,8 @@ static cJSON *step_json(const struct dp_step_record *rec, const char *image)
 		cJSON_AddItemToArray(feedback, fb);
 	}
 	for (int p = 0; p < DP_PHASE_COUNT; p++)
-		cJSON_AddNumberToObject(timings, phase_names[p], (double)rec->phase_us[p]);
+		cJSON_AddNumberToObject(timings, phase_names[p],
+					(double)(p == DP_PHASE_RECORD ? record_us : rec->phase_us[p]));
 	cJSON_AddNumberToObject(tokens, "in", rec->decision ? (double)rec->decision->tokens_in : 0);
 	cJSON_AddNumberToObject(tokens, "out", rec->decision ? (double)rec->decision->tokens_out : 0);
 	return line;
@@ -130,6 +131,7 @@ static cJSON *step_json(const struct dp_step_record *rec, const char *image)
 int dp_trajectory_add_step(struct dp_trajectory *t, const struct dp_step_record *rec, struct dp_error *err)
 {
 	char image[32], path[PATH_MAX];
+	int64_t start = dp_now_ns();
 	cJSON *line;
 	char *text;
 	int r = 0;
@@ -138,7 +140,9 @@ int dp_trajectory_add_step(struct dp_trajectory *t, const struct dp_step_record 
 	snprintf(path, sizeof(path), "%s/%s", t->dir, image);
 	if (rec->jpeg && (r = dp_file_write_atomic(path, rec->jpeg, rec->jpeg_size, err)) < 0)
 		return r;
-	line = step_json(rec, rec->jpeg ? image : "");
+	/* The record phase is this function: the image written, the line
+	 * built (its own write is the microseconds left out). */
+	line = step_json(rec, rec->jpeg ? image : "", (dp_now_ns() - start) / 1000);
 	text = cJSON_PrintUnformatted(line);
 	cJSON_Delete(line);
 	if (!text)
