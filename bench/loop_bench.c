@@ -1,0 +1,109 @@
+/* bench-loop: what deskpilot's step loop costs per step, apart from the app.
+ *
+ * Starts a private 1920x1080 Xvfb with the probe full screen and runs one
+ * task of N steps (default 100; --quick: 20) whose policy does nothing but
+ * move the pointer (a no-op for the app: no change expected, so settle only
+ * waits for its quiet window).  Per step it prints each phase and the step
+ * overhead: the whole step less the quiet window (75 ms) that settle waits
+ * by design.  Goal: step overhead under 15 ms.
+ *
+ * Run: DP_PROBE=build/tests/probe build/bench/bench-loop [--quick] */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/loop.h"
+#include "tests/harness/xvfb.h"
+
+#define QUIET_MS 75
+
+static int64_t *samples[DP_PHASE_COUNT + 1]; /* per phase, then the overhead */
+static size_t n_samples;
+
+static int decide(struct dp_policy *policy, const struct dp_observation *obs, struct dp_decision *d,
+		  struct dp_error *err)
+{
+	char json[96];
+
+	(void)policy;
+	snprintf(json, sizeof(json), "{\"action\":\"move\",\"x\":%u,\"y\":%u}", 100 + obs->step % 50, 100 + obs->step % 40);
+	d->n_actions = 1;
+	return dp_action_parse(json, strlen(json), &d->actions[0], err);
+}
+
+static const struct dp_policy_impl noop_impl = { .name = "no-op", .decide = decide };
+
+static void on_step(void *data, const struct dp_step_record *rec)
+{
+	int64_t total = 0;
+
+	(void)data;
+	for (int p = 0; p < DP_PHASE_COUNT; p++) {
+		samples[p][n_samples] = rec->phase_us[p];
+		total += rec->phase_us[p];
+	}
+	samples[DP_PHASE_COUNT][n_samples++] = total - QUIET_MS * 1000;
+}
+
+static int cmp(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double pct(int64_t *v, size_t n, double p)
+{
+	return (double)v[(size_t)(p * (double)(n - 1) + 0.5)] / 1000.0;
+}
+
+int main(int argc, char **argv)
+{
+	uint32_t steps = argc > 1 && !strcmp(argv[1], "--quick") ? 20 : 100;
+	struct dp_policy policy = { .impl = &noop_impl };
+	struct dp_capture_config cc = { 0 };
+	struct dp_actuator_config ac = { 0 };
+	struct dp_loop_config lc = { .task_id = "bench", .instruction = "no-op", .max_steps = steps,
+				     .on_step = on_step };
+	struct dp_capture *capture = NULL;
+	struct dp_actuator *actuator = NULL;
+	struct dp_loop_result res;
+	struct dp_error err = { 0 };
+	struct dp_xvfb xvfb;
+	static struct dp_probe probe;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (int p = 0; p <= DP_PHASE_COUNT; p++)
+		samples[p] = calloc(steps, sizeof(int64_t));
+	if (dp_xvfb_start(&xvfb, 1920, 1080, NULL) < 0 || dp_probe_start(&probe, &xvfb, 0, 0, 1920, 1080) < 0) {
+		fprintf(stderr, "bench-loop: cannot start Xvfb and the probe (DP_PROBE=build/tests/probe)\n");
+		return 1;
+	}
+	cc.display = ac.display = xvfb.display;
+	if (dp_capture_create(&capture, &cc, &err) < 0 || dp_actuator_create(&actuator, &ac, &err) < 0) {
+		fprintf(stderr, "bench-loop: %s\n", err.message);
+		return 1;
+	}
+	dp_settle_options_default(&lc.settle);
+	lc.settle.quiet_ms = QUIET_MS;
+	/* No trajectory: what is measured is the loop; recording is a
+	 * disk write, reported by the trajectory itself. */
+	dp_loop_run(&lc, capture, actuator, &policy, NULL, &res, &err);
+	printf("%u steps of a no-op policy (move), 1920x1080, quiet window %d ms: %s\n\n", res.steps, QUIET_MS,
+	       dp_task_outcome_name(res.outcome));
+	printf("%-28s %10s %10s %10s\n", "phase", "median ms", "p10 ms", "p90 ms");
+	for (int p = 0; p <= DP_PHASE_COUNT && n_samples; p++) {
+		qsort(samples[p], n_samples, sizeof(int64_t), cmp);
+		printf("%-28s %10.2f %10.2f %10.2f%s\n",
+		       p < DP_PHASE_COUNT ? dp_phase_name((enum dp_phase)p) : "step overhead (less quiet)",
+		       pct(samples[p], n_samples, 0.5), pct(samples[p], n_samples, 0.1), pct(samples[p], n_samples, 0.9),
+		       p == DP_PHASE_COUNT ? "   goal < 15 ms" : "");
+		free(samples[p]);
+	}
+	dp_actuator_destroy(actuator);
+	dp_capture_destroy(capture);
+	dp_probe_stop(&probe);
+	dp_xvfb_stop(&xvfb);
+	return 0;
+}
