@@ -9,3 +9,5 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv);
 int dp_cmd_monitors(struct dp_cli *cli, int argc, char **argv);
 int dp_cmd_settle(struct dp_cli *cli, int argc, char **argv);
 int dp_cmd_act(struct dp_cli *cli, int argc, char **argv);
+int dp_cmd_run(struct dp_cli *cli, int argc, char **argv);
+int dp_cmd_encode(struct dp_cli *cli, int argc, char **argv);

@@ -18,10 +18,12 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "run", dp_cmd_run, "run one task in the foreground and write its trajectory and report" },
 	{ "act", dp_cmd_act, "perform an action: click, type, key, scroll, drag, window, launch" },
 	{ "shot", dp_cmd_shot, "save a screenshot (PNG) of the screen or one monitor" },
 	{ "monitors", dp_cmd_monitors, "list the screen size and its monitors" },
 	{ "settle", dp_cmd_settle, "wait until the screen stops changing, and say how it went" },
+	{ "encode", dp_cmd_encode, "show what a model is sent for an image or the screen: size, tokens, patch rows" },
 };
 
 int dp_exit_code_from_errno(int err)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -206,6 +207,41 @@ static bool listed(const char *const *list, const char *value)
 	return false;
 }
 
+/* "type" or "type:detail", what confirmation patterns match against. */
+static void action_signature(const struct dp_action *a, char *buf, size_t size)
+{
+	static const char *const ops[] = { "list", "activate", "move", "resize", "minimize", "maximize", "close" };
+	const char *detail = NULL;
+
+	if (a->type == DP_ACTION_KEY || a->type == DP_ACTION_KEY_DOWN || a->type == DP_ACTION_HOLD)
+		detail = a->keys;
+	else if (a->type == DP_ACTION_LAUNCH)
+		detail = strrchr(a->argv[0], '/') ? strrchr(a->argv[0], '/') + 1 : a->argv[0];
+	else if (a->type == DP_ACTION_WINDOW)
+		detail = ops[a->window_op];
+	snprintf(buf, size, "%s%s%s", dp_action_type_name(a->type), detail ? ":" : "", detail ? detail : "");
+}
+
+/* An action on the confirmation list goes ahead only on a "yes". */
+static bool confirmed(struct run *run, const struct dp_action *a, struct dp_action_feedback *fb)
+{
+	char signature[128], question[300], answer[64] = "";
+
+	action_signature(a, signature, sizeof(signature));
+	if (!listed(run->cfg->confirm_actions, signature) && !listed(run->cfg->confirm_actions, dp_action_type_name(a->type)))
+		return true;
+	snprintf(question, sizeof(question), "Allow %s? (yes/no)", signature);
+	if (!run->cfg->ask || run->cfg->ask(run->cfg->ask_data, question, answer, sizeof(answer)) < 0) {
+		snprintf(fb->message, sizeof(fb->message), "%s needs a confirmation and no one can give it", signature);
+		return false;
+	}
+	if (strcasecmp(answer, "yes") != 0 && strcasecmp(answer, "y") != 0) {
+		snprintf(fb->message, sizeof(fb->message), "%s: the user said no", signature);
+		return false;
+	}
+	return true;
+}
+
 /* Refuses what the task's configuration does not allow.  Coordinates are
  * checked by the actuator against the real screen. */
 static bool guard(struct run *run, const struct dp_action *a, struct dp_action_feedback *fb)
@@ -219,6 +255,8 @@ static bool guard(struct run *run, const struct dp_action *a, struct dp_action_f
 			return false;
 		}
 	}
+	if (!confirmed(run, a, fb))
+		return false;
 	if (a->type == DP_ACTION_WINDOW && run->cfg->deny_window_classes) {
 		struct dp_window_info windows[64];
 		size_t n = 0;
@@ -389,6 +427,43 @@ static int check(struct run *run, const struct dp_action *a, const struct dp_set
 	return 0;
 }
 
+/* Points a model gave in its image space become screen pixels; a point
+ * outside the image rejects that action. */
+static int map_point(const struct dp_coord_map *map, struct dp_point *p, struct dp_error *err)
+{
+	int32_t x, y;
+	int r = dp_coords_to_screen(map, p->x, p->y, &x, &y, err);
+
+	if (r == 0)
+		*p = (struct dp_point){ x, y };
+	return r;
+}
+
+static int map_action(const struct dp_coord_map *map, struct dp_action *a, struct dp_error *err)
+{
+	int r = 0;
+
+	if (a->type == DP_ACTION_WINDOW)
+		return 0; /* window geometry is in screen pixels */
+	if (a->type == DP_ACTION_ZOOM) {
+		struct dp_rect rect;
+
+		r = dp_coords_rect_to_screen(map, a->point.x, a->point.y, a->point.x + a->width, a->point.y + a->height,
+					     &rect, err);
+		if (r == 0) {
+			a->point = (struct dp_point){ rect.x, rect.y };
+			a->width = rect.width;
+			a->height = rect.height;
+		}
+		return r;
+	}
+	if (a->has_point)
+		r = map_point(map, &a->point, err);
+	for (size_t i = 0; r == 0 && i < a->n_path; i++)
+		r = map_point(map, &a->path[i], err);
+	return r;
+}
+
 /* --- one step ------------------------------------------------------------ */
 
 static void add_us(int64_t *slot, int64_t since_ns)
@@ -439,9 +514,20 @@ static int run_action(struct run *run, const struct dp_action *a, const struct d
 	fb->verdict = DP_VERDICT_UNCHECKED;
 	if (terminal(run, a, obs, fb, &err))
 		return 0;
-	if (a->type == DP_ACTION_ZOOM || a->type == DP_ACTION_ASK_USER) {
-		/* The zoom image and questions go to the policy and the client; nothing to perform here. */
-		snprintf(fb->message, sizeof(fb->message), "%s: handled by the policy", dp_action_type_name(a->type));
+	if (a->type == DP_ACTION_ASK_USER) {
+		char answer[400];
+
+		if (!run->cfg->ask || run->cfg->ask(run->cfg->ask_data, a->text, answer, sizeof(answer)) < 0) {
+			fb->verdict = DP_VERDICT_REJECTED;
+			snprintf(fb->message, sizeof(fb->message), "no one can answer in this task; decide without asking");
+		} else {
+			snprintf(fb->message, sizeof(fb->message), "the user answered: %s", answer);
+		}
+		return 0;
+	}
+	if (a->type == DP_ACTION_ZOOM) {
+		/* The policy takes the region at full resolution from the frame. */
+		snprintf(fb->message, sizeof(fb->message), "zoom: handled by the policy");
 		return 0;
 	}
 	if (!guard(run, a, fb)) {
@@ -527,6 +613,13 @@ static int step(struct run *run, uint32_t number)
 	for (i = 0; i < decision.n_actions && !run->finished; i++) {
 		if (i > 0 && !may_go_on(run))
 			break;
+		if (decision.has_coords && map_action(&decision.coords, &decision.actions[i], &err) < 0) {
+			fb[i].verdict = DP_VERDICT_REJECTED;
+			snprintf(fb[i].message, sizeof(fb[i].message), "%s: %.400s",
+				 dp_action_type_name(decision.actions[i].type), err.message);
+			i++;
+			break;
+		}
 		r = run_action(run, &decision.actions[i], &obs, &fb[i], rec.phase_us);
 		if (r < 0) {
 			end(run, DP_TASK_ERROR, fb[i].message);

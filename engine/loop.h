@@ -14,6 +14,10 @@
 
 #define DP_MAX_STEPS 200
 
+/* Asks the person behind the task (ask_user, confirmations): fills answer
+ * and returns 0, or -ENOTCONN when no one can answer. */
+typedef int (*dp_ask_fn)(void *data, const char *question, char *answer, size_t size);
+
 /* Secret values for {{secret:name}} placeholders, looked up at the moment
  * of typing.  Fills value (NUL-terminated) or returns -ENOENT. */
 typedef int (*dp_secret_lookup_fn)(void *data, const char *name, char *value, size_t size);
@@ -30,6 +34,11 @@ struct dp_loop_config {
 	const char *const *deny_window_classes;   /* WM_CLASS values window actions must not touch */
 	dp_secret_lookup_fn secrets;
 	void *secrets_data;
+	/* Actions that need a yes first: shell patterns over "type" or
+	 * "type:detail" (key:ctrl+s, launch:gnumeric, window:close, click). */
+	const char *const *confirm_actions;
+	dp_ask_fn ask;
+	void *ask_data;
 	int jpeg_quality;              /* 0: 85 */
 	/* Called after each step is recorded (progress, D-Bus signals). */
 	void (*on_step)(void *data, const struct dp_step_record *record);

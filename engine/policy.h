@@ -9,6 +9,7 @@
 
 #include "capture/frame.h"
 #include "engine/action.h"
+#include "engine/coords.h"
 #include "engine/error.h"
 
 #define DP_DECISION_MAX_ACTIONS 16
@@ -33,6 +34,10 @@ struct dp_decision {
 	size_t n_actions;
 	char *reasoning;      /* may be NULL */
 	uint64_t tokens_in, tokens_out;
+	/* The actions' points are in the model's image space when set (the
+	 * loop maps them to screen pixels); screen pixels otherwise. */
+	bool has_coords;
+	struct dp_coord_map coords;
 };
 
 void dp_decision_clear(struct dp_decision *d);

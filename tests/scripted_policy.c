@@ -31,6 +31,10 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 			return r;
 		d->n_actions++;
 	}
+	if (self->coords) {
+		d->has_coords = true;
+		d->coords = *self->coords;
+	}
 	d->reasoning = strdup("following the script");
 	d->tokens_in = 100;
 	d->tokens_out = 10;

@@ -13,6 +13,7 @@ struct scripted_policy {
 	/* Called at each decide, before the actions are returned (to make an
 	 * app react, for instance). */
 	void (*on_decide)(unsigned step);
+	const struct dp_coord_map *coords; /* the actions' points are in this image space */
 	unsigned decided, verified;
 	struct dp_feedback last_feedback;
 	char last_messages[DP_DECISION_MAX_ACTIONS][512];

@@ -14,6 +14,16 @@ static struct dp_xvfb xvfb;
 static struct dp_probe probe;
 static char out[1 << 16], err[1 << 16];
 
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t got;
+
+	while (len + 1 < size && (got = read(fd, buf + len, size - len - 1)) > 0)
+		len += (size_t)got;
+	buf[len] = '\0';
+}
+
 /* Runs deskpilot with argv (and stdin_text on its stdin); returns its exit
  * code and leaves what it printed in out and err. */
 static int deskpilot(const char *stdin_text, const char *const *args)
@@ -21,7 +31,6 @@ static int deskpilot(const char *stdin_text, const char *const *args)
 	const char *argv[32] = { getenv("DP_DESKPILOT") };
 	int in[2], o[2], e[2], status = 0, n = 1;
 	pid_t pid;
-	ssize_t got;
 
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
@@ -45,10 +54,8 @@ static int deskpilot(const char *stdin_text, const char *const *args)
 	if (stdin_text && write(in[1], stdin_text, strlen(stdin_text)) < 0)
 		perror("write");
 	close(in[1]);
-	got = read(o[0], out, sizeof(out) - 1);
-	out[got > 0 ? got : 0] = '\0';
-	got = read(e[0], err, sizeof(err) - 1);
-	err[got > 0 ? got : 0] = '\0';
+	read_all(o[0], out, sizeof(out));
+	read_all(e[0], err, sizeof(err));
 	close(o[0]);
 	close(e[0]);
 	waitpid(pid, &status, 0);
@@ -131,6 +138,46 @@ static void test_shot_and_monitors(void)
 	TST_CHECK(strstr(out, "screen 1920x1080") != NULL);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_run_a_script(void)
+{
+	char dir[256], script[300], run_dir[300], report[400], text[256], line[256];
+
+	snprintf(dir, sizeof(dir), "%s/dp-cli-run-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	TST_REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(script, sizeof(script), "%s/steps.jsonl", dir);
+	snprintf(run_dir, sizeof(run_dir), "%s/run", dir);
+	dp_probe_send(&probe, "clear");
+	TST_REQUIRE(dp_probe_wait(&probe, "cleared", 5000, line, sizeof(line)) == 0);
+	write_file(script, "# log in\n{\"action\":\"click\",\"x\":100,\"y\":100}\n"
+			   "[{\"action\":\"type\",\"text\":\"Grüße\"},{\"action\":\"key\",\"keys\":\"Return\"}]\n");
+	TST_EQ_INT(RUN(NULL, "run", "enter a greeting", "--script", script, "--run-dir", run_dir), 0);
+	TST_CHECK(strstr(out, "succeeded after 3 steps") != NULL);
+	snprintf(report, sizeof(report), "%s/report.html", run_dir);
+	TST_CHECK(access(report, R_OK) == 0);
+	TST_EQ_INT(dp_app_text(&probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "Grüße\n");
+
+	write_file(script, "{\"action\":\"click\",\"x\":1,\"y\":1}\n{\"action\":\"click\",\"x\":1}\n");
+	TST_EQ_INT(RUN(NULL, "run", "--script", script, "--run-dir", run_dir), 2);
+	TST_CHECK(strstr(err, "line 2: click.y: missing") != NULL);
+	TST_EQ_INT(RUN(NULL, "run", "--script", script, "--max-steps", "500"), 2);
+	TST_EQ_INT(RUN(NULL, "run", "no policy given"), 2);
+	write_file(script, "{\"action\":\"move\",\"x\":1,\"y\":1}\n{\"action\":\"move\",\"x\":2,\"y\":2}\n"
+			   "{\"action\":\"move\",\"x\":3,\"y\":3}\n");
+	TST_EQ_INT(RUN(NULL, "run", "--script", script, "--run-dir", run_dir, "--max-steps", "2"), 6);
+	TST_CHECK(strstr(out, "out_of_steps after 2 steps") != NULL);
+}
+
 int main(void)
 {
 	char line[256];
@@ -147,6 +194,7 @@ int main(void)
 	TST_RUN(test_json_lines_from_stdin);
 	TST_RUN(test_errors_and_exit_codes);
 	TST_RUN(test_shot_and_monitors);
+	TST_RUN(test_run_a_script);
 	unsetenv("DISPLAY");
 	TST_EQ_INT(RUN(NULL, "shot", "/tmp/x.png"), 3);
 	TST_CHECK(strstr(err, "DISPLAY is not set") != NULL);

@@ -324,6 +324,114 @@ static void test_misbehaving_policies(void)
 	TST_CHECK(strstr(policy.last_messages[0], "launch of 'xterm' is not allowed") != NULL);
 }
 
+static int answer_yes(void *data, const char *question, char *answer, size_t size)
+{
+	(void)data, (void)question;
+	snprintf(answer, size, "yes");
+	return 0;
+}
+
+static int answer_no(void *data, const char *question, char *answer, size_t size)
+{
+	(void)data;
+	snprintf(answer, size, "%s", strstr(question, "(yes/no)") ? "no" : "the second one");
+	return 0;
+}
+
+static void test_confirmations_and_questions(void)
+{
+	static const char *const step[] = { "{\"action\":\"key\",\"keys\":\"ctrl+s\"}",
+					     "{\"action\":\"ask_user\",\"question\":\"Which invoice?\"}", NULL };
+	const char *const *script[] = { step, NULL };
+	const char *confirm[] = { "key:ctrl+s", NULL };
+	struct scripted_policy policy;
+	struct dp_loop_config c = config("confirm");
+	struct dp_loop_result res;
+
+	c.max_steps = 1;
+	c.confirm_actions = confirm;
+	scripted_policy_init(&policy, script);
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, NULL, &res, NULL), 0);
+	TST_EQ_INT(policy.last_verdicts[0], DP_VERDICT_REJECTED);
+	TST_CHECK(strstr(policy.last_messages[0], "key:ctrl+s needs a confirmation and no one can give it") != NULL);
+	TST_CHECK(strstr(policy.last_messages[1], "no one can answer") != NULL);
+
+	c.ask = answer_no;
+	scripted_policy_init(&policy, script);
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, NULL, &res, NULL), 0);
+	TST_CHECK(strstr(policy.last_messages[0], "the user said no") != NULL);
+	TST_CHECK(strstr(policy.last_messages[1], "the user answered: the second one") != NULL);
+
+	c.ask = answer_yes;
+	scripted_policy_init(&policy, script);
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, NULL, &res, NULL), 0);
+	TST_CHECK(policy.last_verdicts[0] != DP_VERDICT_REJECTED);
+	TST_CHECK(strstr(policy.last_messages[0], "pressed ctrl+s") != NULL);
+}
+
+/* A model that points on a 0..1000 scale of the image it was sent: the
+ * click lands on the screen pixel under that point. */
+static void test_model_coordinates_are_mapped(void)
+{
+	static const char *const click[] = { "{\"action\":\"click\",\"x\":500,\"y\":250}", NULL };
+	static const char *const outside[] = { "{\"action\":\"click\",\"x\":1001,\"y\":250}", NULL };
+	const char *const *script[] = { click, NULL };
+	const char *const *script_outside[] = { outside, NULL };
+	struct scripted_policy policy;
+	struct dp_loop_config c = config("coords");
+	struct dp_coord_map map;
+	struct dp_loop_result res;
+	char line[512];
+
+	TST_REQUIRE(dp_coords_map_init(&map, (struct dp_rect){ 0, 0, 1920, 1080 }, 896, 504, DP_COORDS_NORM1000,
+				       NULL) == 0);
+	c.max_steps = 1;
+	scripted_policy_init(&policy, script);
+	policy.coords = &map;
+	dp_app_collect(&probe, NULL, 0, &(size_t){ 0 });
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, NULL, &res, NULL), 0);
+	TST_REQUIRE(dp_probe_wait(&probe, "button", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(dp_json_int(line, "root_x"), 960);
+	TST_EQ_INT(dp_json_int(line, "root_y"), 270);
+
+	scripted_policy_init(&policy, script_outside);
+	policy.coords = &map;
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, NULL, &res, NULL), 0);
+	TST_EQ_INT(policy.last_verdicts[0], DP_VERDICT_REJECTED);
+	TST_CHECK(strstr(policy.last_messages[0], "1000") != NULL);
+}
+
+static void *pause_then_resume(void *data)
+{
+	struct timespec t = { 0, 300 * 1000 * 1000 };
+
+	dp_loop_control_pause(data, true);
+	nanosleep(&t, NULL);
+	dp_loop_control_pause(data, false);
+	return NULL;
+}
+
+static void test_pause_and_resume(void)
+{
+	const char *const *script[] = { move_only, NULL };
+	struct scripted_policy policy;
+	struct dp_loop_config c = config("pause");
+	struct dp_loop_control control;
+	struct dp_loop_result res;
+	pthread_t thread;
+
+	scripted_policy_init(&policy, script);
+	c.max_steps = 3;
+	TST_REQUIRE(dp_loop_control_init(&control) == 0);
+	pthread_create(&thread, NULL, pause_then_resume, &control);
+	TST_EQ_INT(dp_loop_run(&c, capture, actuator, &policy.base, &control, &res, NULL), 0);
+	pthread_join(thread, NULL);
+	/* Paused, then resumed: the task still runs to its end. */
+	TST_EQ_INT(res.outcome, DP_TASK_OUT_OF_STEPS);
+	TST_EQ_INT(res.steps, 3);
+	dp_loop_control_release(&control);
+}
+
 static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
 {
 	(void)st, (void)type, (void)ftw;
@@ -357,6 +465,9 @@ int main(void)
 	TST_RUN(test_timeout);
 	TST_RUN(test_secrets_are_typed_but_never_written);
 	TST_RUN(test_misbehaving_policies);
+	TST_RUN(test_confirmations_and_questions);
+	TST_RUN(test_model_coordinates_are_mapped);
+	TST_RUN(test_pause_and_resume);
 	nftw(run_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	dp_actuator_destroy(actuator);
 	dp_capture_destroy(capture);

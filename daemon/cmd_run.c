@@ -1,0 +1,223 @@
+/* deskpilot run: one task in the foreground, without the daemon: the same
+ * loop, budgets and trajectory, for scripts and debugging. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon/commands.h"
+#include "daemon/exit_codes.h"
+#include "engine/loop.h"
+#include "policies/script/script_policy.h"
+
+#define MAX_ALLOWED 32
+
+struct run_options {
+	const char *instruction;
+	const char *script;
+	const char *run_dir;
+	const char *allow_launch[MAX_ALLOWED + 1];
+	size_t n_allowed;
+	const char *confirm[MAX_ALLOWED + 1];
+	size_t n_confirm;
+	long max_steps, timeout_s;
+};
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: deskpilot run [INSTRUCTION] --script FILE [--max-steps N] [--timeout SECONDS]\n"
+		"                     [--run-dir DIR] [--allow-launch PROGRAM]... [--confirm PATTERN]...\n"
+		"Runs one task in the foreground: observe, decide, act, settle, check, record, step\n"
+		"after step, and writes the trajectory (traj.jsonl, step images, result.json and\n"
+		"report.html) to DIR (default $XDG_STATE_HOME/deskpilot/runs/<task>).\n"
+		"  --script FILE        the script policy: one step per line, an action or an array\n"
+		"                       of actions in the JSON of docs/actions.md\n"
+		"  --max-steps N        at most N steps (1-200, default 200)\n"
+		"  --timeout SECONDS    give up after this long (default: no limit)\n"
+		"  --allow-launch PROG  programs the task may launch (repeatable; default: none)\n"
+		"  --confirm PATTERN    actions that need a yes on the terminal first, such as\n"
+		"                       key:ctrl+s, launch:*, window:close (repeatable)\n"
+		"Exit codes: 0 succeeded, 1 failed, 6 out of steps or time, 2 usage, 3 display.\n");
+}
+
+/* A task id that sorts by time: 20261125-123456-4242. */
+static void make_task_id(char *id, size_t size)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	snprintf(id, size, "%04d%02d%02d-%02d%02d%02d-%d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		 tm.tm_min, tm.tm_sec, (int)getpid());
+}
+
+static int default_run_dir(char *buf, size_t size, const char *task_id)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (state && *state)
+		snprintf(buf, size, "%s/deskpilot/runs/%s", state, task_id);
+	else if (home && *home)
+		snprintf(buf, size, "%s/.local/state/deskpilot/runs/%s", home, task_id);
+	else
+		return -ENOENT;
+	return 0;
+}
+
+/* Questions and confirmations go to the person at the terminal, if any. */
+static int ask_terminal(void *data, const char *question, char *answer, size_t size)
+{
+	(void)data;
+	if (!isatty(STDIN_FILENO))
+		return -ENOTCONN;
+	fprintf(stderr, "deskpilot: %s ", question);
+	if (!fgets(answer, (int)size, stdin))
+		return -ENOTCONN;
+	answer[strcspn(answer, "\r\n")] = '\0';
+	return 0;
+}
+
+static void print_step(void *data, const struct dp_step_record *rec)
+{
+	(void)data;
+	for (size_t i = 0; i < rec->n_feedback; i++)
+		printf("step %u: %s — %s\n", rec->step, dp_verdict_name(rec->feedback[i].verdict),
+		       rec->feedback[i].message);
+	fflush(stdout);
+}
+
+static int parse_run_options(int argc, char **argv, struct run_options *o)
+{
+	static const struct option options[] = {
+		{ "script", required_argument, NULL, 's' },
+		{ "max-steps", required_argument, NULL, 'n' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "run-dir", required_argument, NULL, 'd' },
+		{ "allow-launch", required_argument, NULL, 'a' },
+		{ "confirm", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		switch (c) {
+		case 's': o->script = optarg; break;
+		case 'd': o->run_dir = optarg; break;
+		case 'n':
+		case 't': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || (c == 'n' && v > DP_MAX_STEPS) || v > 86400) {
+				fprintf(stderr, "deskpilot run: --%s %s: expected %s\n", c == 'n' ? "max-steps" : "timeout",
+					optarg, c == 'n' ? "1 to 200" : "1 to 86400 seconds");
+				return -EINVAL;
+			}
+			*(c == 'n' ? &o->max_steps : &o->timeout_s) = v;
+			break;
+		}
+		case 'a':
+			if (o->n_allowed == MAX_ALLOWED) {
+				fprintf(stderr, "deskpilot run: at most %d --allow-launch\n", MAX_ALLOWED);
+				return -EINVAL;
+			}
+			o->allow_launch[o->n_allowed++] = optarg;
+			break;
+		case 'c':
+			if (o->n_confirm == MAX_ALLOWED) {
+				fprintf(stderr, "deskpilot run: at most %d --confirm\n", MAX_ALLOWED);
+				return -EINVAL;
+			}
+			o->confirm[o->n_confirm++] = optarg;
+			break;
+		case 'h':
+			run_usage(stdout);
+			return 1;
+		default:
+			run_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc)
+		o->instruction = argv[optind++];
+	if (optind < argc) {
+		fprintf(stderr, "deskpilot run: unexpected '%s' (quote the instruction)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->script) {
+		fprintf(stderr, "deskpilot run: say what decides: --script FILE (flows and models come later)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int exit_code(enum dp_task_outcome outcome)
+{
+	switch (outcome) {
+	case DP_TASK_SUCCEEDED: return DP_EXIT_OK;
+	case DP_TASK_OUT_OF_STEPS:
+	case DP_TASK_TIMED_OUT:
+	case DP_TASK_OUT_OF_TOKENS: return DP_EXIT_TIMEOUT;
+	default: return DP_EXIT_FAILURE;
+	}
+}
+
+int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
+{
+	struct run_options o = { 0 };
+	struct dp_capture_config cc = { .display = cli->display };
+	struct dp_actuator_config ac = { .display = cli->display };
+	struct dp_loop_config lc = { 0 };
+	struct dp_capture *capture = NULL;
+	struct dp_actuator *actuator = NULL;
+	struct dp_policy *policy = NULL;
+	struct dp_loop_result res;
+	struct dp_error err = { 0 };
+	char run_dir[PATH_MAX], task_id[64] = "";
+	int r = parse_run_options(argc, argv, &o);
+
+	if (r != 0)
+		return r > 0 ? DP_EXIT_OK : DP_EXIT_USAGE;
+	make_task_id(task_id, sizeof(task_id));
+	if (o.run_dir) {
+		snprintf(run_dir, sizeof(run_dir), "%s", o.run_dir);
+	} else if (default_run_dir(run_dir, sizeof(run_dir), task_id) < 0) {
+		fprintf(stderr, "deskpilot run: neither XDG_STATE_HOME nor HOME is set: pass --run-dir DIR\n");
+		return DP_EXIT_USAGE;
+	}
+	r = dp_script_policy_create(&policy, o.script, &err);
+	if (r == 0)
+		r = dp_capture_create(&capture, &cc, &err);
+	if (r == 0)
+		r = dp_actuator_create(&actuator, &ac, &err);
+	if (r == 0) {
+		lc.task_id = task_id;
+		lc.instruction = o.instruction ? o.instruction : "";
+		lc.max_steps = (uint32_t)o.max_steps;
+		lc.timeout_ms = o.timeout_s * 1000;
+		lc.run_dir = run_dir;
+		lc.allow_launch = o.allow_launch;
+		lc.confirm_actions = o.confirm;
+		lc.ask = ask_terminal;
+		lc.on_step = print_step;
+		dp_settle_options_default(&lc.settle);
+		r = dp_loop_run(&lc, capture, actuator, policy, NULL, &res, &err);
+	}
+	dp_actuator_destroy(actuator);
+	dp_capture_destroy(capture);
+	if (policy)
+		policy->impl->destroy(policy);
+	if (r < 0) {
+		fprintf(stderr, "deskpilot run: %s\n", err.message);
+		return dp_exit_code_from_errno(r);
+	}
+	printf("%s after %u steps: %s\nreport: %s/report.html\n", dp_task_outcome_name(res.outcome), res.steps,
+	       res.message, run_dir);
+	return exit_code(res.outcome);
+}
