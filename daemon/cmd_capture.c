@@ -117,8 +117,15 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 		region = &geometry.monitors[monitor].rect;
 	}
 	r = dp_capture_grab(cap, region, flags, &frame, &err);
-	if (r == 0)
+	if (r == 0) {
 		r = write_image(argv[optind], &frame, (int)quality, &err);
+		if (r < 0 && r != -EINVAL) {
+			/* Whatever the errno, this is a file that could not be written. */
+			dp_capture_destroy(cap);
+			fprintf(stderr, "deskpilot: %s\n", err.message);
+			return DP_EXIT_IO;
+		}
+	}
 	if (r == 0)
 		printf("%s: %dx%d at +%d+%d\n", argv[optind], frame.width, frame.height, frame.x, frame.y);
 out:

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -133,7 +134,7 @@ static void test_shot_and_monitors(void)
 		close(fd);
 	unlink(path);
 	TST_EQ_INT(RUN(NULL, "shot", "/tmp/x.gif"), 2);
-	TST_EQ_INT(RUN(NULL, "shot", "/nonexistent-dir/x.png"), 8);
+	TST_EQ_INT(RUN(NULL, "shot", "/nonexistent-dir/x.png"), 7);
 	TST_EQ_INT(RUN(NULL, "monitors"), 0);
 	TST_CHECK(strstr(out, "screen 1920x1080") != NULL);
 }
@@ -178,6 +179,24 @@ static void test_run_a_script(void)
 	TST_CHECK(strstr(out, "out_of_steps after 2 steps") != NULL);
 }
 
+static void test_encode_shows_what_the_model_sees(void)
+{
+	char rows[300], fixture[512];
+	struct stat st;
+
+	snprintf(rows, sizeof(rows), "%s/dp-cli-rows-%d.f32", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	snprintf(fixture, sizeof(fixture), "%s/screen_200x150.png", getenv("DP_VISION_FIXTURES"));
+	TST_EQ_INT(RUN(NULL, "encode", fixture, "--tokens", rows), 0);
+	TST_CHECK(strstr(out, "grid t=1 h=10 w=14: 140 patch rows of 1176 values, 35 image tokens") != NULL);
+	TST_CHECK(stat(rows, &st) == 0 && st.st_size == 140 * 1176 * 4);
+	unlink(rows);
+	TST_EQ_INT(RUN(NULL, "encode", "--screen"), 0);
+	TST_CHECK(strstr(out, "resized 896x504") != NULL); /* the 1920x1080 screen */
+	TST_CHECK(strstr(out, "576 image tokens") != NULL);
+	TST_EQ_INT(RUN(NULL, "encode", "/nonexistent.png"), 7);
+	TST_EQ_INT(RUN(NULL, "encode", getenv("DP_DESKPILOT")), 7); /* not an image */
+}
+
 int main(void)
 {
 	char line[256];
@@ -195,6 +214,7 @@ int main(void)
 	TST_RUN(test_errors_and_exit_codes);
 	TST_RUN(test_shot_and_monitors);
 	TST_RUN(test_run_a_script);
+	TST_RUN(test_encode_shows_what_the_model_sees);
 	unsetenv("DISPLAY");
 	TST_EQ_INT(RUN(NULL, "shot", "/tmp/x.png"), 3);
 	TST_CHECK(strstr(err, "DISPLAY is not set") != NULL);
