@@ -201,6 +201,7 @@ static void test_bad_input_sends_nothing(void)
 	TST_EQ_INT(perform("{\"action\":\"key\",\"keys\":\"ctrl+Retrun\"}", &err), -ENOENT);
 	TST_CHECK(strstr(err.message, "Return") != NULL);
 	TST_EQ_INT(perform("{\"action\":\"click\",\"x\":5,\"y\":5,\"modifiers\":\"ctrl+hyperdrive\"}", &err), -ENOENT);
+	TST_EQ_INT(perform("{\"action\":\"type\",\"text\":\"\"}", &err), 0); /* empty text: nothing to do */
 	TST_EQ_INT(perform("{\"action\":\"type\",\"text\":\"ab\\u0007c\"}", &err), -EINVAL);
 	TST_CHECK(strstr(err.message, "U+0007") != NULL);
 	dp_app_collect(&probe, lines, MAX_LINES, &n_lines);
