@@ -24,6 +24,7 @@
 #include "capture/changemap.h"
 #include "engine/clock.h"
 #include "tests/harness/xvfb.h"
+#include "stats.h"
 
 #define SCREEN_W 1920
 #define SCREEN_H 1080
@@ -203,30 +204,16 @@ static int run_all(struct bench *b)
 	return bench_settle(b);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Interpolates between the closest ranks; the samples must be sorted. */
-static double percentile(const struct series *s, double p)
-{
-	double rank = p * (double)(s->n - 1);
-	size_t lo = (size_t)rank, hi = lo + 1 < s->n ? lo + 1 : lo;
-
-	return ((double)s->ns[lo] + (rank - (double)lo) * (double)(s->ns[hi] - s->ns[lo])) / s->div;
-}
-
 static void summarize(struct series *s)
 {
-	qsort(s->ns, s->n, sizeof(*s->ns), cmp_i64);
-	s->median = percentile(s, 0.5);
-	s->p10 = percentile(s, 0.1);
-	s->p90 = percentile(s, 0.9);
-	s->min = (double)s->ns[0] / s->div;
-	s->max = (double)s->ns[s->n - 1] / s->div;
+	struct dp_stats st;
+
+	dp_stats_summarize(s->ns, s->n, s->div, &st);
+	s->median = st.median;
+	s->p10 = st.p10;
+	s->p90 = st.p90;
+	s->min = st.min;
+	s->max = st.max;
 }
 
 static double ratio(size_t i)

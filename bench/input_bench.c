@@ -37,6 +37,7 @@
 #include "actuators/actuator.h"
 #include "engine/clock.h"
 #include "tests/harness/xvfb.h"
+#include "stats.h"
 
 #define SCREEN_W 1920
 #define SCREEN_H 1080
@@ -347,22 +348,6 @@ static int run_all(struct bench *b, long n)
 	return 0;
 }
 
-static int by_value(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Linear between the two nearest ranks, in ms; sorted holds n samples. */
-static double quantile(const int64_t *sorted, size_t n, double q)
-{
-	double pos = q * (double)(n - 1), frac = pos - (double)(size_t)pos;
-	size_t i = (size_t)pos, j = i + 1 < n ? i + 1 : i;
-
-	return ((double)sorted[i] * (1 - frac) + (double)sorted[j] * frac) / 1e6;
-}
-
 static double chars_per_s(const struct row *w)
 {
 	return N_CHARS / (w->median / 1e3);
@@ -494,10 +479,12 @@ int main(int argc, char **argv)
 			return fail("samples", "out of memory"), 1;
 	if (setup(&b) == 0 && run_all(&b, (long)n) == 0) {
 		for (size_t i = 0; i < N_ROWS; i++) {
-			qsort(all[i].ns, n, sizeof(int64_t), by_value);
-			all[i].median = quantile(all[i].ns, n, 0.5);
-			all[i].p10 = quantile(all[i].ns, n, 0.1);
-			all[i].p90 = quantile(all[i].ns, n, 0.9);
+			struct dp_stats st;
+
+			dp_stats_summarize(all[i].ns, n, 1e6, &st);
+			all[i].median = st.median;
+			all[i].p10 = st.p10;
+			all[i].p90 = st.p90;
 		}
 		print_table(&b, n);
 		r = json ? write_json(json, &b, n) : 0;

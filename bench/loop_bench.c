@@ -15,6 +15,7 @@
 
 #include "engine/loop.h"
 #include "tests/harness/xvfb.h"
+#include "stats.h"
 
 #define QUIET_MS 75
 
@@ -44,18 +45,6 @@ static void on_step(void *data, const struct dp_step_record *rec)
 		total += rec->phase_us[p];
 	}
 	samples[DP_PHASE_COUNT][n_samples++] = total - QUIET_MS * 1000;
-}
-
-static int cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double pct(int64_t *v, size_t n, double p)
-{
-	return (double)v[(size_t)(p * (double)(n - 1) + 0.5)] / 1000.0;
 }
 
 int main(int argc, char **argv)
@@ -94,11 +83,12 @@ int main(int argc, char **argv)
 	       dp_task_outcome_name(res.outcome));
 	printf("%-28s %10s %10s %10s\n", "phase", "median ms", "p10 ms", "p90 ms");
 	for (int p = 0; p <= DP_PHASE_COUNT && n_samples; p++) {
-		qsort(samples[p], n_samples, sizeof(int64_t), cmp);
+		struct dp_stats st;
+
+		dp_stats_summarize(samples[p], n_samples, 1000.0, &st); /* samples are in us */
 		printf("%-28s %10.2f %10.2f %10.2f%s\n",
-		       p < DP_PHASE_COUNT ? dp_phase_name((enum dp_phase)p) : "step overhead (less quiet)",
-		       pct(samples[p], n_samples, 0.5), pct(samples[p], n_samples, 0.1), pct(samples[p], n_samples, 0.9),
-		       p == DP_PHASE_COUNT ? "   goal < 15 ms" : "");
+		       p < DP_PHASE_COUNT ? dp_phase_name((enum dp_phase)p) : "step overhead (less quiet)", st.median,
+		       st.p10, st.p90, p == DP_PHASE_COUNT ? "   goal < 15 ms" : "");
 		free(samples[p]);
 	}
 	dp_actuator_destroy(actuator);

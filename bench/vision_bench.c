@@ -23,6 +23,7 @@
 #include "engine/image_jpeg.h"
 #include "engine/image_read.h"
 #include "engine/vision.h"
+#include "stats.h"
 
 #define SCREEN_W 1920
 #define SCREEN_H 1080
@@ -173,30 +174,16 @@ static int time_metric(struct bench *b, enum metric m)
 	return 0;
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Interpolates between the closest ranks; the samples must be sorted. */
-static double percentile(const struct series *s, double p)
-{
-	double rank = p * (double)(s->n - 1);
-	size_t lo = (size_t)rank, hi = lo + 1 < s->n ? lo + 1 : lo;
-
-	return ((double)s->ns[lo] + (rank - (double)lo) * (double)(s->ns[hi] - s->ns[lo])) / 1e6;
-}
-
 static void summarize(struct series *s)
 {
-	qsort(s->ns, s->n, sizeof(*s->ns), cmp_i64);
-	s->median = percentile(s, 0.5);
-	s->p10 = percentile(s, 0.1);
-	s->p90 = percentile(s, 0.9);
-	s->min = (double)s->ns[0] / 1e6;
-	s->max = (double)s->ns[s->n - 1] / 1e6;
+	struct dp_stats st;
+
+	dp_stats_summarize(s->ns, s->n, 1e6, &st);
+	s->median = st.median;
+	s->p10 = st.p10;
+	s->p90 = st.p90;
+	s->min = st.min;
+	s->max = st.max;
 }
 
 static void print_table(const struct bench *b)

@@ -199,15 +199,9 @@ static void test_encode_shows_what_the_model_sees(void)
 
 int main(void)
 {
-	char line[256];
-
 	signal(SIGPIPE, SIG_IGN);
-	if (dp_xvfb_start(&xvfb, 1920, 1080, NULL) < 0)
-		return TST_SKIP;
-	if (dp_probe_start(&probe, &xvfb, 0, 0, 1920, 1080) < 0)
+	if (dp_probe_start_focused(&probe, &xvfb, 1920, 1080) < 0)
 		return EXIT_FAILURE;
-	dp_probe_send(&probe, "focus");
-	dp_probe_wait(&probe, "focused", 5000, line, sizeof(line));
 	setenv("DISPLAY", xvfb.display, 1);
 	TST_RUN(test_click_and_type);
 	TST_RUN(test_json_lines_from_stdin);

@@ -42,21 +42,9 @@ static struct dp_loop_config config(const char *name)
 static char *slurp(const char *dir, const char *file)
 {
 	char path[1024];
-	struct stat st;
-	char *buf;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return NULL;
-	buf = calloc(1, (size_t)st.st_size + 1);
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	close(fd);
-	return buf;
+	return dp_read_file(path);
 }
 
 static size_t count(const char *haystack, const char *needle)
@@ -442,15 +430,10 @@ int main(void)
 {
 	struct dp_capture_config cc = { 0 };
 	struct dp_actuator_config ac = { 0 };
-	char line[256];
 
 	signal(SIGPIPE, SIG_IGN);
-	if (dp_xvfb_start(&xvfb, 1920, 1080, NULL) < 0)
-		return TST_SKIP;
-	if (dp_probe_start(&probe, &xvfb, 0, 0, 1920, 1080) < 0)
+	if (dp_probe_start_focused(&probe, &xvfb, 1920, 1080) < 0)
 		return EXIT_FAILURE;
-	dp_probe_send(&probe, "focus");
-	dp_probe_wait(&probe, "focused", 5000, line, sizeof(line));
 	cc.display = ac.display = xvfb.display;
 	if (dp_capture_create(&capture, &cc, NULL) < 0 || dp_actuator_create(&actuator, &ac, NULL) < 0)
 		return EXIT_FAILURE;

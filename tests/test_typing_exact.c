@@ -100,22 +100,11 @@ static char *read_when_complete(const char *path, size_t want)
 	int64_t end = dp_now_ns() + 20 * DP_NSEC_PER_SEC;
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	struct stat st;
-	char *buf;
-	int fd;
 
 	while (dp_now_ns() < end && (stat(path, &st) < 0 || (size_t)st.st_size < want))
 		nanosleep(&tick, NULL);
 	nanosleep(&tick, NULL); /* anything beyond want would be an error too: let it arrive */
-	fd = open(path, O_RDONLY);
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return NULL;
-	buf = calloc(1, (size_t)st.st_size + 1);
-	if (read(fd, buf, (size_t)st.st_size) != st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	close(fd);
-	return buf;
+	return dp_read_file(path);
 }
 
 static bool xterm_types_exactly(const char *text)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -369,4 +370,37 @@ long dp_probe_mismatches(const struct dp_probe *p, const struct dp_frame *f, uin
 		}
 	}
 	return bad;
+}
+
+char *dp_read_file(const char *path)
+{
+	struct stat st;
+	char *buf = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && (buf = calloc(1, (size_t)st.st_size + 1)) &&
+	    read(fd, buf, (size_t)st.st_size) != st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+	return buf;
+}
+
+int dp_probe_start_focused(struct dp_probe *p, struct dp_xvfb *x, int width, int height)
+{
+	char line[256];
+
+	if (dp_xvfb_start(x, width, height, NULL) < 0) {
+		fprintf(stderr, "cannot start Xvfb (apt-get install xvfb)\n");
+		return -1;
+	}
+	if (dp_probe_start(p, x, 0, 0, width, height) < 0) {
+		fprintf(stderr, "cannot start the probe ($DP_PROBE)\n");
+		dp_xvfb_stop(x);
+		return -1;
+	}
+	dp_probe_send(p, "focus");
+	return dp_probe_wait(p, "focused", 5000, line, sizeof(line)) < 0 ? -1 : 0;
 }

@@ -60,5 +60,12 @@ void dp_probe_stop(struct dp_probe *p);
 struct dp_frame;
 long dp_probe_mismatches(const struct dp_probe *p, const struct dp_frame *frame, uint32_t stamp_counter);
 
+/* The whole file as a NUL-terminated string (free it), or NULL. */
+char *dp_read_file(const char *path);
+
+/* Starts the probe full screen on a new Xvfb of width x height and gives
+ * it the keyboard focus.  Returns 0, or -1 after a message. */
+int dp_probe_start_focused(struct dp_probe *p, struct dp_xvfb *x, int width, int height);
+
 /* The integer value of "key": in a flat JSON line, or -1. */
 long long dp_json_int(const char *line, const char *key);
