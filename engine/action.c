@@ -1,4 +1,5 @@
 #include "engine/action.h"
+#include "engine/json.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -358,21 +359,6 @@ static int read_fields(const struct reader *r, struct dp_action *a)
 	return -EINVAL;
 }
 
-static void syntax_error(const char *json, const char *at, int line, struct dp_error *err)
-{
-	int column = 1;
-
-	for (const char *p = json; at && p < at; p++) {
-		if (*p == '\n') {
-			line++;
-			column = 1;
-		} else if (((unsigned char)*p & 0xc0) != 0x80) {
-			column++; /* count characters, not UTF-8 continuation bytes */
-		}
-	}
-	dp_error_set(err, -EINVAL, "line %d, column %d: JSON syntax error", line, column);
-}
-
 int dp_action_parse(const char *json, size_t len, struct dp_action *a, struct dp_error *err)
 {
 	return dp_action_parse_line(json, len, 1, a, err);
@@ -380,24 +366,14 @@ int dp_action_parse(const char *json, size_t len, struct dp_action *a, struct dp
 
 int dp_action_parse_line(const char *json, size_t len, int line, struct dp_action *a, struct dp_error *err)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
+	cJSON *root = NULL;
 	const cJSON *name;
 	struct reader r = { .err = err };
 	int ret = -EINVAL;
 
 	memset(a, 0, sizeof(*a));
-	if (!root) {
-		syntax_error(json, end, line, err);
+	if (dp_json_parse(json, len, line, &root, err) < 0)
 		return -EINVAL;
-	}
-	/* Nothing but white space may follow the object. */
-	while (end && (size_t)(end - json) < len && strchr(" \t\r\n", *end))
-		end++;
-	if (end && (size_t)(end - json) < len) {
-		syntax_error(json, end, line, err);
-		goto out;
-	}
 	if (!cJSON_IsObject(root)) {
 		dp_error_set(err, -EINVAL, "expected a JSON object such as {\"action\": \"click\", \"x\": 10, \"y\": 20}");
 		goto out;

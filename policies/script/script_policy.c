@@ -1,5 +1,7 @@
 #include "policies/script/script_policy.h"
 
+#include "engine/json.h"
+
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdio.h>
@@ -54,17 +56,12 @@ static int add_action(struct script_step *step, const cJSON *item, int line, str
 
 static int parse_line(struct script_step *step, const char *text, size_t len, int line, struct dp_error *err)
 {
-	const char *end = NULL;
-	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, false);
+	cJSON *root = NULL;
 	const cJSON *item;
-	int r = 0;
+	int r = dp_json_parse(text, len, line, &root, err);
 
-	if (!root) {
-		struct dp_action a;
-
-		/* The action parser words syntax errors with line and column. */
-		return dp_action_parse_line(text, len, line, &a, err);
-	}
+	if (r < 0)
+		return r;
 	if (cJSON_IsArray(root)) {
 		cJSON_ArrayForEach(item, root) {
 			r = add_action(step, item, line, err);
