@@ -12,6 +12,7 @@
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "engine/loop.h"
+#include "policies/flow/flow_policy.h"
 #include "policies/script/script_policy.h"
 
 #define MAX_ALLOWED 32
@@ -19,6 +20,10 @@
 struct run_options {
 	const char *instruction;
 	const char *script;
+	const char *flow;
+	const char *data;
+	const char *vars[MAX_ALLOWED + 1];
+	size_t n_vars;
 	const char *run_dir;
 	const char *allow_launch[MAX_ALLOWED + 1];
 	size_t n_allowed;
@@ -30,11 +35,16 @@ struct run_options {
 static void run_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: deskpilot run [INSTRUCTION] --script FILE [--max-steps N] [--timeout SECONDS]\n"
+		"Usage: deskpilot run [INSTRUCTION] --flow FILE [--data CSV] [--var NAME=VALUE]...\n"
+		"       deskpilot run [INSTRUCTION] --script FILE\n"
+		"                     [--max-steps N] [--timeout SECONDS]\n"
 		"                     [--run-dir DIR] [--allow-launch PROGRAM]... [--confirm PATTERN]...\n"
 		"Runs one task in the foreground: observe, decide, act, settle, check, record, step\n"
 		"after step, and writes the trajectory (traj.jsonl, step images, result.json and\n"
 		"report.html) to DIR (default $XDG_STATE_HOME/deskpilot/runs/<task>).\n"
+		"  --flow FILE          an RPA flow (docs/flows.md) decides, finding targets by OCR\n"
+		"  --data CSV           the rows for the flow's for_each (overrides its \"data\")\n"
+		"  --var NAME=VALUE     a value for ${NAME} in the flow (repeatable)\n"
 		"  --script FILE        the script policy: one step per line, an action or an array\n"
 		"                       of actions in the JSON of docs/actions.md\n"
 		"  --max-steps N        at most N steps (1-200, default 200)\n"
@@ -95,6 +105,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 {
 	static const struct option options[] = {
 		{ "script", required_argument, NULL, 's' },
+		{ "flow", required_argument, NULL, 'f' },
+		{ "data", required_argument, NULL, 'D' },
+		{ "var", required_argument, NULL, 'v' },
 		{ "max-steps", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "run-dir", required_argument, NULL, 'd' },
@@ -109,6 +122,15 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (c) {
 		case 's': o->script = optarg; break;
+		case 'f': o->flow = optarg; break;
+		case 'D': o->data = optarg; break;
+		case 'v':
+			if (o->n_vars == MAX_ALLOWED) {
+				fprintf(stderr, "deskpilot run: at most %d --var\n", MAX_ALLOWED);
+				return -EINVAL;
+			}
+			o->vars[o->n_vars++] = optarg;
+			break;
 		case 'd': o->run_dir = optarg; break;
 		case 'n':
 		case 't': {
@@ -150,8 +172,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		fprintf(stderr, "deskpilot run: unexpected '%s' (quote the instruction)\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->script) {
-		fprintf(stderr, "deskpilot run: say what decides: --script FILE (flows and models come later)\n");
+	if (!o->script == !o->flow) {
+		fprintf(stderr, "deskpilot run: say what decides: --flow FILE or --script FILE (one of them)\n");
+		return -EINVAL;
+	}
+	if (o->data && !o->flow) {
+		fprintf(stderr, "deskpilot run: --data goes with --flow\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -191,11 +217,17 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskpilot run: neither XDG_STATE_HOME nor HOME is set: pass --run-dir DIR\n");
 		return DP_EXIT_USAGE;
 	}
-	r = dp_script_policy_create(&policy, o.script, &err);
-	if (r == 0)
-		r = dp_capture_create(&capture, &cc, &err);
+	r = dp_capture_create(&capture, &cc, &err);
 	if (r == 0)
 		r = dp_actuator_create(&actuator, &ac, &err);
+	if (r == 0 && o.flow) {
+		struct dp_flow_options fo = { .flow_path = o.flow, .data_path = o.data, .vars = o.vars,
+					      .actuator = actuator };
+
+		r = dp_flow_policy_create(&policy, &fo, &err);
+	} else if (r == 0) {
+		r = dp_script_policy_create(&policy, o.script, &err);
+	}
 	if (r == 0) {
 		lc.task_id = task_id;
 		lc.instruction = o.instruction ? o.instruction : "";

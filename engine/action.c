@@ -43,7 +43,7 @@ static const char *const allowed_fields[N_TYPES][9] = {
 	[DP_ACTION_KEY_DOWN] = { "keys" },
 	[DP_ACTION_KEY_UP] = { "keys" },
 	[DP_ACTION_HOLD] = { "keys", "ms" },
-	[DP_ACTION_WAIT] = { "ms" },
+	[DP_ACTION_WAIT] = { "ms", "until" },
 	[DP_ACTION_ZOOM] = { "x", "y", "width", "height" },
 	[DP_ACTION_WINDOW] = { "op", "title", "class", "pid", "id", "x", "y", "width", "height" },
 	[DP_ACTION_LAUNCH] = { "argv" },
@@ -337,8 +337,15 @@ static int read_fields(const struct reader *r, struct dp_action *a)
 		if (read_int(r, "ms", true, 1, 60000, &a->ms, NULL) < 0)
 			return -EINVAL;
 		return read_string(r, "keys", true, &a->keys);
-	case DP_ACTION_WAIT:
+	case DP_ACTION_WAIT: {
+		static const char *const untils[] = { "time", "change" };
+		int until = 0;
+
+		if (read_enum(r, "until", untils, 2, &until) < 0)
+			return -EINVAL;
+		a->until_change = until == 1;
 		return read_int(r, "ms", true, 0, 60000, &a->ms, NULL);
+	}
 	case DP_ACTION_ZOOM:
 		if (read_point(r, a, true) < 0)
 			return -EINVAL;
@@ -446,6 +453,8 @@ char *dp_action_to_json(const struct dp_action *a)
 	case DP_ACTION_HOLD:
 	case DP_ACTION_WAIT:
 		cJSON_AddNumberToObject(obj, "ms", a->ms);
+		if (a->until_change)
+			cJSON_AddStringToObject(obj, "until", "change");
 		break;
 	case DP_ACTION_ZOOM:
 		cJSON_AddNumberToObject(obj, "width", a->width);

@@ -76,6 +76,7 @@ struct dp_action {
 	enum dp_text_method method;
 	int32_t dx, dy;          /* scroll, in wheel clicks: +dy down, +dx right */
 	int32_t ms;              /* wait, hold */
+	bool until_change;       /* wait: return early once the screen has changed and settled */
 	int32_t width, height;   /* zoom region (at point); window move/resize */
 	struct dp_point *path;   /* drag: n_path points, the first is where the button goes down */
 	size_t n_path;

@@ -537,9 +537,13 @@ static int run_action(struct run *run, const struct dp_action *a, const struct d
 	}
 	add_us(&phase_us[DP_PHASE_GUARD], t);
 	t = dp_now_ns();
-	if (a->type == DP_ACTION_WAIT) {
+	if (a->type == DP_ACTION_WAIT && !a->until_change) {
 		sleep_interruptibly(run, a->ms);
 		snprintf(fb->message, sizeof(fb->message), "waited %d ms", a->ms);
+		r = 0;
+	} else if (a->type == DP_ACTION_WAIT) {
+		/* Waiting for something to happen: settle does it, on events. */
+		snprintf(fb->message, sizeof(fb->message), "waited up to %d ms for the screen to change", a->ms);
 		r = 0;
 	} else {
 		r = perform(run, a, fb, &err);
@@ -552,7 +556,9 @@ static int run_action(struct run *run, const struct dp_action *a, const struct d
 		return r == -EPIPE || r == -ECONNREFUSED ? r : 0;
 	}
 	t = dp_now_ns();
-	settle.expect_change = expects_change(a->type);
+	settle.expect_change = expects_change(a->type) || (a->type == DP_ACTION_WAIT && a->until_change);
+	if (a->type == DP_ACTION_WAIT && a->until_change)
+		settle.response_ms = a->ms;
 	settle.interrupt_fd = run->control ? run->control->wake_fd : -1;
 	r = dp_capture_settle(run->capture, &settle, &settled, &err);
 	add_us(&phase_us[DP_PHASE_SETTLE], t);

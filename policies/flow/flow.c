@@ -22,17 +22,19 @@ static const char *const step_names[] = {
 	[FLOW_EXPECT] = "expect",     [FLOW_WINDOW] = "window",             [FLOW_LAUNCH] = "launch",
 	[FLOW_FOR_EACH] = "for_each", [FLOW_IF_PRESENT] = "if_present",     [FLOW_RETRY] = "retry",
 	[FLOW_SET] = "set",           [FLOW_FAIL] = "fail",                 [FLOW_NOTE] = "note",
+	[FLOW_IF] = "if",
 };
 #define N_KINDS (sizeof(step_names) / sizeof(step_names[0]))
 
 /* The fields each kind of step may have besides its own name. */
 static const char *const step_fields[N_KINDS][5] = {
-	[FLOW_TYPE] = { "into" },
+	[FLOW_TYPE] = { "into", "replace" },
 	[FLOW_WAIT_FOR] = { "timeout_ms", "until" },
 	[FLOW_FOR_EACH] = { "do", "on_error", "recover" },
 	[FLOW_IF_PRESENT] = { "then", "else" },
 	[FLOW_RETRY] = { "do" },
 	[FLOW_SET] = { "from_text" },
+	[FLOW_IF] = { "then", "else" },
 };
 
 static int fail_at(struct parser *p, const char *path, const char *what)
@@ -268,6 +270,12 @@ static int parse_step_body(struct parser *p, const cJSON *obj, const cJSON *valu
 	case FLOW_TYPE:
 		if (parse_string_step(p, value, where, s) < 0)
 			return -EINVAL;
+		if ((item = cJSON_GetObjectItem(obj, "replace"))) {
+			snprintf(where, sizeof(where), "%s.replace", path);
+			if (!cJSON_IsBool(item))
+				return fail_at(p, where, "expected true or false");
+			s->replace = cJSON_IsTrue(item);
+		}
 		if ((item = cJSON_GetObjectItem(obj, "into"))) {
 			snprintf(where, sizeof(where), "%s.into", path);
 			return parse_locator(p, item, where, &s->loc);
@@ -312,6 +320,17 @@ static int parse_step_body(struct parser *p, const cJSON *obj, const cJSON *valu
 			return -EINVAL;
 		return parse_block_field(p, obj, "then", path, true, &s->body, depth) < 0 ||
 		       parse_block_field(p, obj, "else", path, false, &s->other, depth) < 0 ? -EINVAL : 0;
+	case FLOW_IF: {
+		const cJSON *eq = cJSON_IsObject(value) ? cJSON_GetObjectItem(value, "equals") : NULL;
+
+		if (!eq || cJSON_GetArraySize(value) != 1 || !cJSON_IsArray(eq) || cJSON_GetArraySize(eq) != 2 ||
+		    !cJSON_IsString(cJSON_GetArrayItem(eq, 0)) || !cJSON_IsString(cJSON_GetArrayItem(eq, 1)))
+			return fail_at(p, where, "expected {\"equals\": [\"${row.vat}\", \"7\"]}");
+		s->equals[0] = dup_string(cJSON_GetArrayItem(eq, 0));
+		s->equals[1] = dup_string(cJSON_GetArrayItem(eq, 1));
+		return parse_block_field(p, obj, "then", path, true, &s->body, depth) < 0 ||
+		       parse_block_field(p, obj, "else", path, false, &s->other, depth) < 0 ? -EINVAL : 0;
+	}
 	case FLOW_RETRY:
 		if (!cJSON_IsObject(value))
 			return fail_at(p, where, "expected {\"times\": N, \"backoff_ms\": MS}");
@@ -364,7 +383,7 @@ static int parse_step(struct parser *p, const cJSON *obj, const char *path, stru
 	if (found != 1)
 		return fail_at(p, path, found ? "a step does one thing: give one of click, type, key, wait_for, ..."
 					       : "no step kind: use click, double_click, right_click, type, key, wait_for, "
-						 "expect, window, launch, for_each, if_present, retry, set, fail or note");
+						 "expect, window, launch, for_each, if, if_present, retry, set, fail or note");
 	if (check_fields(p, obj, s->kind, path) < 0)
 		return -EINVAL;
 	return parse_step_body(p, obj, value, path, s, depth);
@@ -509,6 +528,8 @@ static void free_block(struct flow_block *b)
 		free_locator(&s->loc);
 		free(s->text);
 		free(s->window_json);
+		free(s->equals[0]);
+		free(s->equals[1]);
 		for (size_t j = 0; s->argv && s->argv[j]; j++)
 			free(s->argv[j]);
 		free(s->argv);

@@ -31,6 +31,7 @@ struct flow_locator {
 enum flow_step_kind {
 	FLOW_CLICK, FLOW_DOUBLE_CLICK, FLOW_RIGHT_CLICK, FLOW_TYPE, FLOW_KEY, FLOW_WAIT_FOR, FLOW_EXPECT,
 	FLOW_WINDOW, FLOW_LAUNCH, FLOW_FOR_EACH, FLOW_IF_PRESENT, FLOW_RETRY, FLOW_SET, FLOW_FAIL, FLOW_NOTE,
+	FLOW_IF,
 };
 
 struct flow_step;
@@ -46,13 +47,15 @@ struct flow_step {
 	struct flow_locator loc;    /* click, type into, wait_for, expect, if_present, set */
 	char *text;                 /* type, key, fail, note; set: the variable name; expect: title regex */
 	char *window_json;          /* window: the action's JSON, substituted when run */
+	char *equals[2];            /* if: the two texts compared (after substitution) */
 	char **argv;                /* launch */
 	bool vanish;                /* wait_for: until the target is gone */
+	bool replace;               /* type: select all (ctrl+a) first, so the text replaces the field's */
 	int32_t timeout_ms;         /* wait_for */
 	int32_t times, backoff_ms;  /* retry */
 	bool skip_errors;           /* for_each: on_error "skip" */
-	struct flow_block body;     /* for_each.do, if_present.then, retry.do */
-	struct flow_block other;    /* if_present.else, for_each.recover */
+	struct flow_block body;     /* for_each.do, if_present.then, if.then, retry.do */
+	struct flow_block other;    /* if_present.else, if.else, for_each.recover */
 };
 
 struct flow_var {
