@@ -105,7 +105,7 @@ struct bench {
 	struct dp_ocr_options options;
 	char tmpdir[64];
 	uint64_t change_pixels, change_recognitions;
-	size_t label_ok, term_words, term_ok;
+	size_t label_ok, term_words, term_ok, small_words, small_ok;
 	size_t words_read;
 };
 
@@ -366,6 +366,8 @@ static void accuracy(struct bench *b, const struct dp_ocr_result *res)
 			fprintf(stderr, "not read: label \"%s\"\n", b->labels[i].text);
 	}
 	term_accuracy(b, &b->small, res);
+	b->small_ok = b->term_ok;
+	b->small_words = b->term_words;
 	term_accuracy(b, &b->big, res);
 }
 
@@ -525,7 +527,9 @@ static void print_table(const struct bench *b)
 	}
 	printf("\n%-36s %zu\n", "words read (cold)", b->words_read);
 	printf("%-36s %zu of %d\n", "label words read exactly, in place", b->label_ok, N_LABELS);
-	printf("%-36s %zu of %zu\n", "terminal words read exactly, in place", b->term_ok, b->term_words);
+	printf("%-36s %zu of %zu (6x13: %zu of %zu, DejaVu 14: %zu of %zu)\n", "terminal words read exactly, in place",
+	       b->term_ok, b->term_words, b->small_ok, b->small_words, b->term_ok - b->small_ok,
+	       b->term_words - b->small_words);
 	printf("%-36s %.0f pixels (%.1f%% of the screen), %.1f recognitions\n", "re-read per small change",
 	       (double)b->change_pixels / (double)n_change,
 	       100.0 * (double)b->change_pixels / (double)n_change / (SCREEN_W * SCREEN_H),

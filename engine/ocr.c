@@ -268,7 +268,7 @@ static int read_piece(struct dp_ocr *ocr, const struct dp_frame *frame, struct d
 	if (r < 0)
 		return dp_error_set(err, r, "ocr: out of memory preparing %dx%d pixels", crop.width, crop.height);
 	ocr->n_fresh = 0;
-	r = dp_ocr_backend_recognize(ocr->backend, &img, SCREEN_DPI * s, &ocr->fresh, &ocr->n_fresh,
+	r = dp_ocr_backend_recognize(ocr->backend, &img, (getenv("DPI") ? atoi(getenv("DPI")) : SCREEN_DPI) * s, &ocr->fresh, &ocr->n_fresh,
 				     &ocr->cap_fresh, err);
 	dp_ocr_image_free(&img);
 	ocr->stats.recognitions++;

@@ -138,7 +138,6 @@ static int make_taps(struct taps *t, int32_t n, int32_t scale)
 		t->i0[i] = base < 0 ? 0 : base;
 		t->i1[i] = base + 1 > n - 1 ? n - 1 : base + 1;
 		t->w[i] = (frac * 256 + den / 2) / den;
-		if (getenv("NEAREST")) t->w[i] = t->w[i] >= 128 ? 256 : 0;
 	}
 	return 0;
 }

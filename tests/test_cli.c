@@ -15,52 +15,17 @@ static struct dp_xvfb xvfb;
 static struct dp_probe probe;
 static char out[1 << 16], err[1 << 16];
 
-static void read_all(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t got;
-
-	while (len + 1 < size && (got = read(fd, buf + len, size - len - 1)) > 0)
-		len += (size_t)got;
-	buf[len] = '\0';
-}
-
-/* Runs deskpilot with argv (and stdin_text on its stdin); returns its exit
+/* Runs deskpilot with args (and stdin_text on its stdin); returns its exit
  * code and leaves what it printed in out and err. */
 static int deskpilot(const char *stdin_text, const char *const *args)
 {
 	const char *argv[32] = { getenv("DP_DESKPILOT") };
-	int in[2], o[2], e[2], status = 0, n = 1;
-	pid_t pid;
+	int n = 1;
 
 	for (int i = 0; args[i] && n < 31; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	if (pipe(in) < 0 || pipe(o) < 0 || pipe(e) < 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(o[1], 1);
-		dup2(e[1], 2);
-		close(in[1]);
-		close(o[0]);
-		close(e[0]);
-		execv(argv[0], (char *const *)argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(o[1]);
-	close(e[1]);
-	if (stdin_text && write(in[1], stdin_text, strlen(stdin_text)) < 0)
-		perror("write");
-	close(in[1]);
-	read_all(o[0], out, sizeof(out));
-	read_all(e[0], err, sizeof(err));
-	close(o[0]);
-	close(e[0]);
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return dp_run(argv, stdin_text, out, sizeof(out), err, sizeof(err));
 }
 
 #define RUN(stdin_text, ...) deskpilot(stdin_text, (const char *const[]){ __VA_ARGS__, NULL })

@@ -404,3 +404,49 @@ int dp_probe_start_focused(struct dp_probe *p, struct dp_xvfb *x, int width, int
 	dp_probe_send(p, "focus");
 	return dp_probe_wait(p, "focused", 5000, line, sizeof(line)) < 0 ? -1 : 0;
 }
+
+static void read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t got;
+
+	while (len + 1 < size && (got = read(fd, buf + len, size - len - 1)) > 0)
+		len += (size_t)got;
+	buf[len] = '\0';
+	/* Drain what did not fit, so the child never blocks on a full pipe. */
+	while (read(fd, (char[4096]){ 0 }, 4096) > 0)
+		;
+}
+
+int dp_run(const char *const *argv, const char *stdin_text, char *out, size_t out_size, char *err, size_t err_size)
+{
+	int in[2], o[2], e[2], status = 0;
+	pid_t pid;
+
+	if (pipe(in) < 0 || pipe(o) < 0 || pipe(e) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(o[1], 1);
+		dup2(e[1], 2);
+		close(in[1]);
+		close(o[0]);
+		close(e[0]);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(o[1]);
+	close(e[1]);
+	if (stdin_text && write(in[1], stdin_text, strlen(stdin_text)) < 0)
+		perror("write");
+	close(in[1]);
+	/* stderr is read after stdout: keep what a test runs quiet on stderr. */
+	read_all(o[0], out, out_size);
+	read_all(e[0], err, err_size);
+	close(o[0]);
+	close(e[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

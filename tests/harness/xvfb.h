@@ -60,6 +60,11 @@ void dp_probe_stop(struct dp_probe *p);
 struct dp_frame;
 long dp_probe_mismatches(const struct dp_probe *p, const struct dp_frame *frame, uint32_t stamp_counter);
 
+/* Runs argv (argv[0] a path) to its end with stdin_text on its stdin (or
+ * nothing) and what it printed in out and err; returns its exit status,
+ * or 128 + the signal that ended it. */
+int dp_run(const char *const *argv, const char *stdin_text, char *out, size_t out_size, char *err, size_t err_size);
+
 /* The whole file as a NUL-terminated string (free it), or NULL. */
 char *dp_read_file(const char *path);
 
