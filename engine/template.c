@@ -393,16 +393,19 @@ static struct candidate refine(const struct tlevel *lv, const struct plane *p, s
 /* The coarsest level worth searching for an area of w x h. */
 static int pick_top(const struct dp_template *t, int32_t w, int32_t h)
 {
+	int limit = t->levels < LEVELS_MAX ? t->levels : LEVELS_MAX;
 	int top = 0;
 
-	while (top + 1 < t->levels) {
-		const struct tlevel *lv = &t->lv[top + 1];
+	for (int next = 1; next < limit; next++) {
+		const struct tlevel *lv = &t->lv[next];
 		int32_t side = lv->width < lv->height ? lv->width : lv->height;
 
-		if (side < COARSE_MIN_SIDE || lv->width * lv->height < COARSE_MIN_AREA ||
-		    (w >> (top + 1)) < lv->width || (h >> (top + 1)) < lv->height)
+		/* The area halves at each level, as the template does. */
+		w /= 2;
+		h /= 2;
+		if (side < COARSE_MIN_SIDE || lv->width * lv->height < COARSE_MIN_AREA || w < lv->width || h < lv->height)
 			break;
-		top++;
+		top = next;
 	}
 	return top;
 }
