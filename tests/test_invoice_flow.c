@@ -152,6 +152,34 @@ static void test_a_target_that_never_appears(void)
 	dp_probe_stop(&erp);
 }
 
+/* set reads the screen into a variable; retry tries a block again, then
+ * gives up with the reason. */
+static void test_set_and_retry(void)
+{
+	struct dp_probe erp;
+	char flow[300], data[300], run_dir[400], traj_path[500];
+	char *traj;
+
+	snprintf(flow, sizeof(flow), "%s/set.flow.json", dir);
+	snprintf(data, sizeof(data), "%s/one.csv", dir);
+	write_file(flow, "{\"steps\": [\n"
+			 " {\"set\": \"status\", \"from_text\": {\"region\": [0, 655, 760, 45]}},\n"
+			 " {\"note\": \"the status line says ${status}\"},\n"
+			 " {\"retry\": {\"times\": 2, \"backoff_ms\": 100}, \"do\": [{\"expect\": \"Period closed\"}]}\n"
+			 "]}");
+	write_file(data, "a\n1\n");
+	TST_REQUIRE(start_erp(&erp, "set", "5") == 0);
+	snprintf(run_dir, sizeof(run_dir), "%s/run-set", dir);
+	TST_EQ_INT(run_flow(flow, data, run_dir, NULL), 1);
+	TST_CHECK(strstr(out, "failed") && strstr(out, "steps[2].do[0]") && strstr(out, "\"Period closed\" not found"));
+	snprintf(traj_path, sizeof(traj_path), "%s/traj.jsonl", run_dir);
+	traj = dp_read_file(traj_path);
+	TST_CHECK(traj && strstr(traj, "the status line says Ready"));
+	TST_CHECK(traj && strstr(traj, "trying again (attempt 2 of 2)"));
+	free(traj);
+	dp_probe_stop(&erp);
+}
+
 static void test_the_app_goes_away_mid_flow(void)
 {
 	struct dp_probe erp;
@@ -188,6 +216,7 @@ int main(void)
 		return TST_SKIP;
 	TST_RUN(test_data_that_does_not_fit);
 	TST_RUN(test_a_target_that_never_appears);
+	TST_RUN(test_set_and_retry);
 	TST_RUN(test_a_refused_row_is_skipped_and_reported);
 	TST_RUN(test_the_app_goes_away_mid_flow);
 	TST_RUN(test_all_twenty_invoices);

@@ -52,9 +52,12 @@ static const char *tst_current;
 		}                                                                             \
 	} while (0)
 
+/* TST_ONLY=name runs only the test functions whose name contains it. */
 #define TST_RUN(fn)                                                                           \
 	do {                                                                                  \
 		int tst_before = tst_failures;                                                \
+		if (getenv("TST_ONLY") && !strstr(#fn, getenv("TST_ONLY")))                   \
+			break;                                                                \
 		tst_current = #fn;                                                            \
 		fn();                                                                         \
 		fprintf(stderr, "%s %s\n", tst_failures == tst_before ? "ok  " : "FAIL", #fn); \
