@@ -443,10 +443,10 @@ int flow_parse(const char *text, size_t len, const char *dir, struct flow *flow,
 	int r;
 
 	memset(flow, 0, sizeof(*flow));
-	flow->dir = strdup(dir ? dir : ".");
 	r = dp_json_parse(text, len, 1, &root, err);
 	if (r < 0)
 		return r;
+	flow->dir = strdup(dir ? dir : ".");
 	if (!cJSON_IsObject(root)) {
 		r = dp_error_set(err, -EINVAL, "a flow is an object: {\"name\": ..., \"steps\": [...]}");
 		goto out;
