@@ -56,8 +56,9 @@ static int read_int_field(struct parser *p, const cJSON *obj, const char *key, c
 	if (!item)
 		return 0;
 	snprintf(where, sizeof(where), "%s.%s", path, key);
-	if (!cJSON_IsNumber(item) || item->valuedouble != (double)(int64_t)item->valuedouble ||
-	    item->valuedouble < min || item->valuedouble > max) {
+	/* The range first: converting a huge double to an integer is undefined. */
+	if (!cJSON_IsNumber(item) || !(item->valuedouble >= min && item->valuedouble <= max) ||
+	    item->valuedouble != (double)(int64_t)item->valuedouble) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "expected a whole number from %d to %d", min, max);
