@@ -16,7 +16,7 @@
  * Numbers only: no pass/fail, no timed assertions.
  *
  * Run: DP_GTK_LABELS=tests/apps/gtk_labels.py build/bench/bench-ocr
- *      [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--verbose]
+ *      [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]
  * N is 10 for cold reads, 20 for changes and cold regions, 50 otherwise;
  * --quick divides them by 5 (at least 2). */
 #include <errno.h>
@@ -33,6 +33,7 @@
 
 #include "capture/capture.h"
 #include "engine/clock.h"
+#include "engine/image_png.h"
 #include "engine/locate.h"
 #include "engine/ocr.h"
 #include "tests/harness/xvfb.h"
@@ -95,7 +96,8 @@ struct term {
 };
 
 struct bench {
-	bool verbose; /* print the words not read */
+	bool verbose;     /* print the words not read */
+	const char *shot; /* save the screen there (PNG) */
 	struct dp_xvfb xvfb;
 	struct dp_probe app;
 	struct label labels[N_LABELS];
@@ -497,7 +499,11 @@ static int time_template(struct bench *b, enum metric m, struct dp_rect cut)
 static int run_all(struct bench *b)
 {
 	const struct dp_rect ink = b->labels[13].ink;
+	struct dp_error err = { 0 };
+	struct dp_frame frame;
 
+	if (b->shot && (grab(b, &frame) < 0 || dp_png_write(b->shot, &frame, &err) < 0))
+		return fail("cannot save the screen", err.message);
 	for (enum metric m = M_COLD; m <= M_LOCATE_REGION; m++)
 		if (time_ocr(b, m) < 0)
 			return -1;
@@ -516,8 +522,8 @@ static void print_table(const struct bench *b)
 {
 	size_t n_change = series[M_CHANGE].n + 1;
 
-	printf("OCR options: scale %d, page segmentation %s\n\n", b->options.scale,
-	       b->options.psm == DP_OCR_PSM_AUTO ? "auto" : "sparse text");
+	printf("OCR options: scale %d, page segmentation %s, threads %d (0: automatic)\n\n", b->options.scale,
+	       b->options.psm == DP_OCR_PSM_AUTO ? "auto" : "sparse text", b->options.threads);
 	printf("%-36s %4s %4s %9s %9s %9s %9s %9s\n", "measure", "unit", "n", "median", "p10", "p90", "min", "max");
 	for (int m = 0; m < M_COUNT; m++) {
 		const struct series *s = &series[m];
@@ -571,16 +577,20 @@ int main(int argc, char **argv)
 			div = 5;
 		else if (!strcmp(argv[i], "--verbose"))
 			b.verbose = true;
+		else if (!strcmp(argv[i], "--shot") && i + 1 < argc)
+			b.shot = argv[++i];
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--scale") && i + 1 < argc)
 			b.options.scale = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			b.options.threads = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--psm") && i + 1 < argc && !strcmp(argv[i + 1], "auto"))
 			b.options.psm = DP_OCR_PSM_AUTO, i++;
 		else if (!strcmp(argv[i], "--psm") && i + 1 < argc && !strcmp(argv[i + 1], "sparse"))
 			b.options.psm = DP_OCR_PSM_SPARSE, i++;
 		else
-			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--verbose]\n",
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]\n",
 				       argv[0]), 2;
 	}
 	signal(SIGPIPE, SIG_IGN);

@@ -338,12 +338,12 @@ static int read_fields(const struct reader *r, struct dp_action *a)
 			return -EINVAL;
 		return read_string(r, "keys", true, &a->keys);
 	case DP_ACTION_WAIT: {
-		static const char *const untils[] = { "time", "change" };
+		static const char *const untils[] = { "time", "change", "quiet" };
 		int until = 0;
 
-		if (read_enum(r, "until", untils, 2, &until) < 0)
+		if (read_enum(r, "until", untils, 3, &until) < 0)
 			return -EINVAL;
-		a->until_change = until == 1;
+		a->until = (enum dp_wait_until)until;
 		return read_int(r, "ms", true, 0, 60000, &a->ms, NULL);
 	}
 	case DP_ACTION_ZOOM:
@@ -453,8 +453,8 @@ char *dp_action_to_json(const struct dp_action *a)
 	case DP_ACTION_HOLD:
 	case DP_ACTION_WAIT:
 		cJSON_AddNumberToObject(obj, "ms", a->ms);
-		if (a->until_change)
-			cJSON_AddStringToObject(obj, "until", "change");
+		if (a->until != DP_WAIT_TIME)
+			cJSON_AddStringToObject(obj, "until", a->until == DP_WAIT_CHANGE ? "change" : "quiet");
 		break;
 	case DP_ACTION_ZOOM:
 		cJSON_AddNumberToObject(obj, "width", a->width);

@@ -76,7 +76,9 @@ struct dp_action {
 	enum dp_text_method method;
 	int32_t dx, dy;          /* scroll, in wheel clicks: +dy down, +dx right */
 	int32_t ms;              /* wait, hold */
-	bool until_change;       /* wait: return early once the screen has changed and settled */
+	enum dp_wait_until { DP_WAIT_TIME, DP_WAIT_CHANGE, DP_WAIT_QUIET } until;
+	                         /* wait: the whole time; or until the screen has changed
+	                          * and settled; or until it is quiet (at most ms) */
 	int32_t width, height;   /* zoom region (at point); window move/resize */
 	struct dp_point *path;   /* drag: n_path points, the first is where the button goes down */
 	size_t n_path;

@@ -340,7 +340,7 @@ fail:
 	return -ENOENT;
 }
 
-static bool expects_change(enum dp_action_type type)
+static bool type_expects_change(enum dp_action_type type)
 {
 	switch (type) {
 	case DP_ACTION_MOVE:
@@ -352,6 +352,12 @@ static bool expects_change(enum dp_action_type type)
 	default:
 		return true;
 	}
+}
+
+/* Whether settle waits for a first change (and check reports its absence). */
+static bool expects_change(const struct dp_action *a)
+{
+	return type_expects_change(a->type) || (a->type == DP_ACTION_WAIT && a->until == DP_WAIT_CHANGE);
 }
 
 /* Where the action acted, if it has one point. */
@@ -404,7 +410,7 @@ static int check(struct run *run, const struct dp_action *a, const struct dp_set
 	if (r < 0)
 		return dp_error_set(err, r, "the screen changed size during the step");
 	fb->changed = run->map.bbox;
-	if (!expects_change(a->type))
+	if (!expects_change(a))
 		fb->verdict = DP_VERDICT_UNCHECKED;
 	else if (settled->outcome == DP_SETTLE_NO_EFFECT || run->map.changed == 0)
 		fb->verdict = DP_VERDICT_NO_EFFECT;
@@ -537,13 +543,14 @@ static int run_action(struct run *run, const struct dp_action *a, const struct d
 	}
 	add_us(&phase_us[DP_PHASE_GUARD], t);
 	t = dp_now_ns();
-	if (a->type == DP_ACTION_WAIT && !a->until_change) {
+	if (a->type == DP_ACTION_WAIT && a->until == DP_WAIT_TIME) {
 		sleep_interruptibly(run, a->ms);
 		snprintf(fb->message, sizeof(fb->message), "waited %d ms", a->ms);
 		r = 0;
 	} else if (a->type == DP_ACTION_WAIT) {
 		/* Waiting for something to happen: settle does it, on events. */
-		snprintf(fb->message, sizeof(fb->message), "waited up to %d ms for the screen to change", a->ms);
+		snprintf(fb->message, sizeof(fb->message), "waited up to %d ms for the screen to %s", a->ms,
+			 a->until == DP_WAIT_CHANGE ? "change" : "be quiet");
 		r = 0;
 	} else {
 		r = perform(run, a, fb, &err);
@@ -556,9 +563,11 @@ static int run_action(struct run *run, const struct dp_action *a, const struct d
 		return r == -EPIPE || r == -ECONNREFUSED ? r : 0;
 	}
 	t = dp_now_ns();
-	settle.expect_change = expects_change(a->type) || (a->type == DP_ACTION_WAIT && a->until_change);
-	if (a->type == DP_ACTION_WAIT && a->until_change)
+	settle.expect_change = expects_change(a);
+	if (a->type == DP_ACTION_WAIT && a->until == DP_WAIT_CHANGE)
 		settle.response_ms = a->ms;
+	if (a->type == DP_ACTION_WAIT && a->until == DP_WAIT_QUIET)
+		settle.timeout_ms = a->ms;
 	settle.interrupt_fd = run->control ? run->control->wake_fd : -1;
 	r = dp_capture_settle(run->capture, &settle, &settled, &err);
 	add_us(&phase_us[DP_PHASE_SETTLE], t);

@@ -17,23 +17,35 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "capture/changemap.h"
-#include "engine/ocr_backend.h"
+#include "engine/gray.h"
 #include "engine/ocr_layout.h"
-#include "engine/ocr_prep.h"
+#include "engine/ocr_workers.h"
 #include "engine/rects.h"
 
 #define DEFAULT_SCALE 3
+#define DEFAULT_THREADS_MAX 4
 #define SCREEN_DPI 96          /* told to Tesseract, times the upscale */
 #define CHANGE_MARGIN 16       /* grown around changed blocks, pixels */
 #define READ_MARGIN_X 96       /* read around a piece so words at its edges come whole */
-#define READ_MARGIN_Y 24
+#define READ_MARGIN_Y 32
 #define PIECE_MIN 16           /* thinner pieces are widened to this */
 #define COVERED_MAX 256        /* more covered rects than this: start over */
+/* Large pieces are cut into bands read in parallel: one per thread, more
+ * where a band would be larger than BAND_AREA_MAX, none under BAND_ROWS_MIN.
+ * Tesseract's time goes with the amount of text, so the cuts share out the
+ * edges (a row's pixels that differ from their left neighbour), and move by
+ * up to BAND_SNAP rows to the row with the fewest (between text lines). */
+#define SPLIT_AREA_MIN (400 * 1000)
+#define BAND_AREA_MAX (2500 * 1000)
+#define BAND_ROWS_MIN 96
+#define BAND_SNAP 24
+#define EDGE_STEP 24 /* grey levels between neighbours that make an edge */
 
 struct dp_ocr {
-	struct dp_ocr_backend *backend;
+	struct dp_ocr_workers *workers;
 	struct dp_ocr_options options;
 	struct dp_ocr_stats stats;
 
@@ -46,10 +58,17 @@ struct dp_ocr {
 	size_t n_words, cap_words;
 	struct dp_rects covered;
 
-	struct dp_ocr_word *fresh;  /* one recognition's words */
-	size_t n_fresh, cap_fresh;
 	struct dp_rects work;
+	struct dp_ocr_job *jobs;
+	size_t cap_jobs;
 };
+
+static int default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > DEFAULT_THREADS_MAX ? DEFAULT_THREADS_MAX : (int)n;
+}
 
 int dp_ocr_create(struct dp_ocr **out, const char *lang, struct dp_error *err)
 {
@@ -60,7 +79,7 @@ int dp_ocr_create(struct dp_ocr **out, const char *lang, struct dp_error *err)
 	ocr = calloc(1, sizeof(*ocr));
 	if (!ocr)
 		return dp_error_set(err, -ENOMEM, "ocr: out of memory");
-	r = dp_ocr_backend_create(&ocr->backend, lang ? lang : "eng", err);
+	r = dp_ocr_workers_create(&ocr->workers, lang ? lang : "eng", default_threads(), err);
 	if (r < 0) {
 		free(ocr);
 		return r;
@@ -81,11 +100,13 @@ void dp_ocr_destroy(struct dp_ocr *ocr)
 {
 	if (!ocr)
 		return;
-	dp_ocr_backend_destroy(ocr->backend);
+	dp_ocr_workers_destroy(ocr->workers);
 	free(ocr->pixels);
 	dp_changemap_release(&ocr->map);
 	free(ocr->words);
-	free(ocr->fresh);
+	for (size_t i = 0; i < ocr->cap_jobs; i++)
+		free(ocr->jobs[i].words);
+	free(ocr->jobs);
 	dp_rects_free(&ocr->covered);
 	dp_rects_free(&ocr->work);
 	free(ocr);
@@ -97,8 +118,11 @@ int dp_ocr_set_options(struct dp_ocr *ocr, const struct dp_ocr_options *options,
 		return dp_error_set(err, -EINVAL, "ocr: scale %d is outside 1..4", options->scale);
 	if (options->psm != DP_OCR_PSM_SPARSE && options->psm != DP_OCR_PSM_AUTO)
 		return dp_error_set(err, -EINVAL, "ocr: unknown page segmentation mode %d", (int)options->psm);
+	if (options->threads < 0 || options->threads > 16)
+		return dp_error_set(err, -EINVAL, "ocr: %d threads is outside 0..16", options->threads);
 	ocr->options = *options;
-	dp_ocr_backend_set_psm(ocr->backend, options->psm);
+	dp_ocr_workers_set_psm(ocr->workers, options->psm);
+	dp_ocr_workers_set_threads(ocr->workers, options->threads ? options->threads : default_threads());
 	forget(ocr);
 	return 0;
 }
@@ -253,40 +277,147 @@ static int add_word(struct dp_ocr *ocr, const struct dp_ocr_word *w)
 	return 0;
 }
 
-/* Recognizes piece (screen coordinates) with a margin around it and keeps
- * the new words whose centre lies in it. */
-static int read_piece(struct dp_ocr *ocr, const struct dp_frame *frame, struct dp_rect piece,
-		      struct dp_error *err)
+static int add_job(struct dp_ocr *ocr, size_t *n, struct dp_rect piece)
 {
-	struct dp_rect crop = dp_rect_intersect(dp_rect_grow(piece, READ_MARGIN_X, READ_MARGIN_Y), ocr->geometry);
-	struct dp_rect in_frame = { crop.x - frame->x, crop.y - frame->y, crop.width, crop.height };
-	int32_t s = ocr->options.scale;
-	struct dp_ocr_image img;
-	int r;
+	struct dp_ocr_job *job;
 
-	r = dp_ocr_prepare(frame, in_frame, s, &img);
-	if (r < 0)
-		return dp_error_set(err, r, "ocr: out of memory preparing %dx%d pixels", crop.width, crop.height);
-	ocr->n_fresh = 0;
-	r = dp_ocr_backend_recognize(ocr->backend, &img, (getenv("DPI") ? atoi(getenv("DPI")) : SCREEN_DPI) * s, &ocr->fresh, &ocr->n_fresh,
-				     &ocr->cap_fresh, err);
-	dp_ocr_image_free(&img);
-	ocr->stats.recognitions++;
-	ocr->stats.pixels_read += (uint64_t)crop.width * (uint64_t)crop.height;
-	for (size_t i = 0; r == 0 && i < ocr->n_fresh; i++) {
-		struct dp_ocr_word w = ocr->fresh[i];
-		int32_t x0 = w.box.x / s, y0 = w.box.y / s;
-		int32_t x1 = (w.box.x + w.box.width + s - 1) / s, y1 = (w.box.y + w.box.height + s - 1) / s;
-		struct dp_rect c;
+	if (*n == ocr->cap_jobs) {
+		size_t cap = ocr->cap_jobs ? ocr->cap_jobs * 2 : 16;
+		struct dp_ocr_job *v = realloc(ocr->jobs, cap * sizeof(*v));
 
-		w.box = (struct dp_rect){ crop.x + x0, crop.y + y0, x1 - x0, y1 - y0 };
-		c = word_centre_box(&w);
-		if (!dp_rect_contains_point(piece, c.x, c.y) || dp_rects_contain_point(&ocr->covered, c.x, c.y))
-			continue;
-		if (add_word(ocr, &w) < 0)
-			r = dp_error_set(err, -ENOMEM, "ocr: out of memory for words");
+		if (!v)
+			return -ENOMEM;
+		memset(v + ocr->cap_jobs, 0, (cap - ocr->cap_jobs) * sizeof(*v));
+		ocr->jobs = v;
+		ocr->cap_jobs = cap;
 	}
+	job = &ocr->jobs[(*n)++];
+	job->piece = piece;
+	/* Read with a margin, so the words at the piece's edges come whole. */
+	job->crop = dp_rect_intersect(dp_rect_grow(piece, READ_MARGIN_X, READ_MARGIN_Y), ocr->geometry);
+	job->n = 0;
+	return 0;
+}
+
+/* Each row's weight, for sharing a piece between threads: its edges, and
+ * a little for its length (the layout analysis reads every pixel). */
+static int64_t *row_weights(const struct dp_frame *frame, struct dp_rect p)
+{
+	int64_t *w = malloc((size_t)p.height * sizeof(*w));
+
+	if (!w)
+		return NULL;
+	for (int32_t y = 0; y < p.height; y++) {
+		const uint32_t *row = (const uint32_t *)(const void *)(frame->pixels +
+			(size_t)(p.y - frame->y + y) * (size_t)frame->stride) + (p.x - frame->x);
+		int64_t edges = p.width / 64;
+		int prev = dp_luma(row[0]);
+
+		for (int32_t x = 1; x < p.width; x++) {
+			int v = dp_luma(row[x]);
+
+			edges += (v - prev > EDGE_STEP) | (prev - v > EDGE_STEP);
+			prev = v;
+		}
+		w[y] = edges;
+	}
+	return w;
+}
+
+/* Cuts p into bands of about equal weight, at light rows nearby. */
+static int cut_bands(struct dp_ocr *ocr, const struct dp_frame *frame, struct dp_rect p, int64_t bands,
+		     size_t *n_jobs)
+{
+	int64_t *w = row_weights(frame, p), total = 0, sum = 0;
+	int32_t start = 0, y = 0;
+	int r = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (int32_t i = 0; i < p.height; i++)
+		total += w[i];
+	for (int64_t b = 1; b <= bands && r == 0; b++) {
+		int32_t end = p.height, best;
+
+		if (b < bands) {
+			/* The first row past this band's share, then the lightest row near it. */
+			while (y < p.height && sum + w[y] <= total * b / bands)
+				sum += w[y++];
+			best = y;
+			for (int32_t k = y - BAND_SNAP; k <= y + BAND_SNAP; k++)
+				if (k > start + BAND_ROWS_MIN / 2 && k < p.height - BAND_ROWS_MIN / 2 && w[k] < w[best])
+					best = k;
+			end = best;
+			if (end <= start + BAND_ROWS_MIN / 2 || end >= p.height - BAND_ROWS_MIN / 2)
+				continue; /* too thin: this share goes to the next band */
+		}
+		r = add_job(ocr, n_jobs, (struct dp_rect){ p.x, p.y + start, p.width, end - start });
+		start = end;
+	}
+	free(w);
 	return r;
+}
+
+/* The pieces as jobs: large ones cut into bands for the threads. */
+static int plan_jobs(struct dp_ocr *ocr, const struct dp_frame *frame, const struct dp_rects *pieces,
+		     size_t *n_jobs)
+{
+	int64_t threads = dp_ocr_workers_threads(ocr->workers);
+
+	*n_jobs = 0;
+	for (size_t i = 0; i < pieces->n; i++) {
+		struct dp_rect p = pieces->v[i];
+		int64_t area = dp_rect_area(p), bands = 1;
+		int r;
+
+		if (threads > 1 && area >= SPLIT_AREA_MIN)
+			bands = threads;
+		if (bands < (area + BAND_AREA_MAX - 1) / BAND_AREA_MAX)
+			bands = (area + BAND_AREA_MAX - 1) / BAND_AREA_MAX;
+		if (bands > p.height / BAND_ROWS_MIN)
+			bands = p.height / BAND_ROWS_MIN;
+		r = bands > 1 ? cut_bands(ocr, frame, p, bands, n_jobs) : add_job(ocr, n_jobs, p);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Recognizes the pieces and keeps their new words: those whose centre
+ * lies in the piece and was not covered before. */
+static int read_pieces(struct dp_ocr *ocr, const struct dp_frame *frame, const struct dp_rects *pieces,
+		       struct dp_error *err)
+{
+	size_t n_jobs = 0;
+	int r = plan_jobs(ocr, frame, pieces, &n_jobs);
+
+	if (r < 0)
+		return dp_error_set(err, r, "ocr: out of memory");
+	dp_ocr_workers_run(ocr->workers, frame, ocr->options.scale, SCREEN_DPI * ocr->options.scale, ocr->jobs,
+			   n_jobs);
+	for (size_t j = 0; j < n_jobs; j++) {
+		const struct dp_ocr_job *job = &ocr->jobs[j];
+
+		ocr->stats.recognitions++;
+		ocr->stats.pixels_read += (uint64_t)dp_rect_area(job->crop);
+		if (job->r < 0) {
+			if (err)
+				*err = job->err;
+			return job->r;
+		}
+		for (size_t i = 0; i < job->n; i++) {
+			struct dp_rect c = word_centre_box(&job->words[i]);
+
+			if (dp_rects_contain_point(&ocr->covered, c.x, c.y))
+				continue;
+			if (add_word(ocr, &job->words[i]) < 0)
+				return dp_error_set(err, -ENOMEM, "ocr: out of memory for words");
+		}
+	}
+	for (size_t i = 0; i < pieces->n; i++)
+		if (dp_rects_push(&ocr->covered, pieces->v[i]) < 0)
+			return dp_error_set(err, -ENOMEM, "ocr: out of memory");
+	return 0;
 }
 
 /* The parts of region no read has covered yet, none thinner than
@@ -356,10 +487,8 @@ int dp_ocr_read(struct dp_ocr *ocr, const struct dp_frame *frame, const struct d
 	r = pieces_to_read(ocr, want, &ocr->work);
 	if (r < 0)
 		return dp_error_set(err, r, "ocr: out of memory");
-	for (size_t i = 0; i < ocr->work.n; i++) {
-		r = read_piece(ocr, frame, ocr->work.v[i], err);
-		if (r == 0 && dp_rects_push(&ocr->covered, ocr->work.v[i]) < 0)
-			r = dp_error_set(err, -ENOMEM, "ocr: out of memory");
+	if (ocr->work.n > 0) {
+		r = read_pieces(ocr, frame, &ocr->work, err);
 		if (r < 0) {
 			forget(ocr);
 			return r;

@@ -67,12 +67,11 @@ struct dp_ocr_stats {
 
 void dp_ocr_stats(const struct dp_ocr *ocr, struct dp_ocr_stats *stats);
 
-/* Tuning, for measurements (bench/ocr_bench.c): upscale factor before
- * recognition (1-4; default 3) and Tesseract's page segmentation mode
- * (DP_OCR_PSM_SPARSE, the default, or DP_OCR_PSM_AUTO).  Forgets the cache. */
+/* Tuning, for measurements (bench/ocr_bench.c).  Forgets the cache. */
 enum dp_ocr_psm { DP_OCR_PSM_SPARSE, DP_OCR_PSM_AUTO };
 struct dp_ocr_options {
-	int scale;
-	enum dp_ocr_psm psm;
+	int scale;           /* upscale before recognition, 1-4 (default 3) */
+	enum dp_ocr_psm psm; /* Tesseract's page segmentation (default sparse text) */
+	int threads;         /* recognitions at once, 1-16; 0: the processors online, at most 4 (default) */
 };
 int dp_ocr_set_options(struct dp_ocr *ocr, const struct dp_ocr_options *options, struct dp_error *err);

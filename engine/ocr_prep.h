@@ -26,3 +26,8 @@ struct dp_ocr_image {
  * -EINVAL or -ENOMEM. */
 int dp_ocr_prepare(const struct dp_frame *frame, struct dp_rect area, int32_t scale, struct dp_ocr_image *out);
 void dp_ocr_image_free(struct dp_ocr_image *img);
+
+/* The bounding box of the ink (pixels darker than mid-grey) inside box
+ * (image pixels); box itself where it holds none.  Tesseract's word boxes
+ * are at times a few pixels taller than the word (the line's). */
+struct dp_rect dp_ocr_image_ink(const struct dp_ocr_image *img, struct dp_rect box);

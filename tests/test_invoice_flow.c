@@ -163,15 +163,18 @@ static void test_set_and_retry(void)
 	snprintf(flow, sizeof(flow), "%s/set.flow.json", dir);
 	snprintf(data, sizeof(data), "%s/one.csv", dir);
 	write_file(flow, "{\"steps\": [\n"
-			 " {\"set\": \"status\", \"from_text\": {\"region\": [0, 655, 760, 45]}},\n"
+			 " {\"wait_for\": {\"screen\": \"settles\"}, \"timeout_ms\": 3000},\n"
+			 " {\"set\": \"status\", \"from_text\": {\"region\": [16, 667, 700, 24]}},\n"
 			 " {\"note\": \"the status line says ${status}\"},\n"
-			 " {\"retry\": {\"times\": 2, \"backoff_ms\": 100}, \"do\": [{\"expect\": \"Period closed\"}]}\n"
+			 " {\"if_present\": \"Period closed\", \"then\": [{\"fail\": \"not expected\"}]},\n"
+			 " {\"retry\": {\"times\": 2, \"backoff_ms\": 100}, \"do\": [\n"
+			 "   {\"wait_for\": {\"screen\": \"changes\"}, \"timeout_ms\": 500}]}\n"
 			 "]}");
 	write_file(data, "a\n1\n");
 	TST_REQUIRE(start_erp(&erp, "set", "5") == 0);
 	snprintf(run_dir, sizeof(run_dir), "%s/run-set", dir);
 	TST_EQ_INT(run_flow(flow, data, run_dir, NULL), 1);
-	TST_CHECK(strstr(out, "failed") && strstr(out, "steps[2].do[0]") && strstr(out, "\"Period closed\" not found"));
+	TST_CHECK(strstr(out, "failed") && strstr(out, "steps[4].do[0]: the screen did not change within 500 ms"));
 	snprintf(traj_path, sizeof(traj_path), "%s/traj.jsonl", run_dir);
 	traj = dp_read_file(traj_path);
 	TST_CHECK(traj && strstr(traj, "the status line says Ready"));

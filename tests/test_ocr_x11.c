@@ -480,7 +480,8 @@ static void test_cache_skips_unchanged_screen(void)
 	dp_ocr_result_clear(&res);
 	dp_ocr_stats(fresh, &a);
 	TST_CHECK(a.recognitions >= 1);
-	TST_EQ_INT(a.pixels_read, SCREEN_W * SCREEN_H);
+	/* All of it once, and the margins where it was cut into bands for threads. */
+	TST_CHECK(a.pixels_read >= (uint64_t)SCREEN_W * SCREEN_H && a.pixels_read < (uint64_t)SCREEN_W * SCREEN_H * 6 / 5);
 	/* A new grab of the same screen: compared, not read. */
 	TST_REQUIRE(grab(&frame) == 0);
 	TST_EQ_INT(dp_ocr_read(fresh, &frame, NULL, &res, &err), 0);

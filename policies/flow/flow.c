@@ -297,6 +297,15 @@ static int parse_step_body(struct parser *p, const cJSON *obj, const cJSON *valu
 			s->vanish = !strcmp(item->valuestring, "vanishes");
 		}
 		snprintf(where, sizeof(where), "%s.wait_for", path);
+		if (cJSON_IsObject(value) && cJSON_GetObjectItem(value, "screen")) {
+			const cJSON *screen = cJSON_GetObjectItem(value, "screen");
+
+			if (cJSON_GetArraySize(value) != 1 || !cJSON_IsString(screen) ||
+			    (strcmp(screen->valuestring, "changes") && strcmp(screen->valuestring, "settles")))
+				return fail_at(p, where, "expected {\"screen\": \"changes\"} or {\"screen\": \"settles\"}");
+			s->screen = strcmp(screen->valuestring, "changes") ? FLOW_SCREEN_SETTLES : FLOW_SCREEN_CHANGES;
+			return 0;
+		}
 		return parse_locator(p, value, where, &s->loc);
 	case FLOW_WINDOW:
 		if (!cJSON_IsObject(value) || !cJSON_IsString(cJSON_GetObjectItem(value, "op")))

@@ -50,6 +50,7 @@ struct flow_step {
 	char *equals[2];            /* if: the two texts compared (after substitution) */
 	char **argv;                /* launch */
 	bool vanish;                /* wait_for: until the target is gone */
+	enum { FLOW_SCREEN_NONE, FLOW_SCREEN_CHANGES, FLOW_SCREEN_SETTLES } screen; /* wait_for the screen itself */
 	bool replace;               /* type: select all (ctrl+a) first, so the text replaces the field's */
 	int32_t timeout_ms;         /* wait_for */
 	int32_t times, backoff_ms;  /* retry */

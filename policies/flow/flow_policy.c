@@ -54,6 +54,7 @@ struct flow_policy {
 	struct template_entry templates[16];
 	size_t n_templates;
 	const struct flow_step *waiting; /* the wait_for in progress */
+	bool last_no_effect;             /* the last action of the last step changed nothing */
 	int64_t wait_started_ns;
 	size_t rows_done, rows_skipped;
 	char skipped[1024];
@@ -495,6 +496,23 @@ static enum outcome run_step(struct flow_policy *fp, const struct flow_step *st,
 	case FLOW_WAIT_FOR: {
 		struct dp_error look = { 0 };
 
+		if (st->screen != FLOW_SCREEN_NONE) {
+			/* One wait action; the next look tells how it went. */
+			if (fp->waiting != st) {
+				fp->waiting = st;
+				note(fp, "%s: waiting for the screen to %s", st->path,
+				     st->screen == FLOW_SCREEN_CHANGES ? "change" : "settle");
+				return add_action(d, err, "{\"action\":\"wait\",\"ms\":%d,\"until\":\"%s\"}", st->timeout_ms,
+						  st->screen == FLOW_SCREEN_CHANGES ? "change" : "quiet") < 0 ? FAILED : ACTED;
+			}
+			fp->waiting = NULL;
+			if (st->screen == FLOW_SCREEN_CHANGES && fp->last_no_effect)
+				return dp_error_set(err, -ETIMEDOUT, "the screen did not change within %d ms", st->timeout_ms),
+				       FAILED;
+			fr->pc++;
+			return GO_ON;
+		}
+
 		found = present(fp, &st->loc, obs->frame, &look);
 		if (found != st->vanish) {
 			fp->waiting = NULL;
@@ -709,6 +727,13 @@ void dp_flow_policy_summary(const struct dp_policy *policy, char *buf, size_t si
 		snprintf(buf + strlen(buf), size - strlen(buf), "; %zu skipped: %s", fp->rows_skipped, fp->skipped);
 }
 
+static void feedback(struct dp_policy *policy, const struct dp_feedback *fb)
+{
+	struct flow_policy *fp = of(policy);
+
+	fp->last_no_effect = fb->n_actions && fb->actions[fb->n_actions - 1].verdict == DP_VERDICT_NO_EFFECT;
+}
+
 static void destroy(struct dp_policy *policy)
 {
 	struct flow_policy *fp = of(policy);
@@ -732,6 +757,7 @@ static void destroy(struct dp_policy *policy)
 static const struct dp_policy_impl flow_impl = {
 	.name = "flow",
 	.decide = decide,
+	.feedback = feedback,
 	.destroy = destroy,
 };
 
