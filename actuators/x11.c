@@ -21,7 +21,6 @@
 #include "actuators/x11_windows.h"
 #include "engine/log.h"
 
-#define KEYSYM_SHIFT_L 0xffe1
 #define MAX_HELD 64
 
 struct x11_actuator {
