@@ -216,8 +216,12 @@ static int start_term(struct bench *b, struct term *t, const char *name, const c
 	argv[n++] = script;
 	argv[n] = NULL;
 	t->pid = dp_spawn_on(&b->xvfb, argv);
-	while (dp_now_ns() < end && !(id = dp_read_file(idfile)))
+	/* The shell writes the file after printing; read it once its line is whole. */
+	while (dp_now_ns() < end && (!(id = dp_read_file(idfile)) || !strchr(id, '\n'))) {
+		free(id);
+		id = NULL;
 		nanosleep(&tick, NULL);
+	}
 	if (!id || !*id) {
 		free(id);
 		return fail("xterm did not start", "apt-get install xterm xfonts-base");
@@ -382,13 +386,15 @@ static int forget(struct bench *b)
 	return dp_ocr_set_options(b->ocr, &b->options, &err) < 0 ? fail("ocr options", err.message) : 0;
 }
 
-static int read_all(struct bench *b, struct dp_ocr_result *res)
+/* Grabs, then reads all of the screen from *t0 on (the grab is not timed). */
+static int read_all(struct bench *b, struct dp_ocr_result *res, int64_t *t0)
 {
 	struct dp_error err = { 0 };
 	struct dp_frame frame;
 
 	if (grab(b, &frame) < 0)
 		return -1;
+	*t0 = dp_now_ns();
 	return dp_ocr_read(b->ocr, &frame, NULL, res, &err) < 0 ? fail("ocr", err.message) : 0;
 }
 
@@ -410,8 +416,7 @@ static int run_once(struct bench *b, enum metric m, size_t i, int64_t *t0)
 	case M_COLD:
 		if (forget(b) < 0)
 			return -1;
-		*t0 = dp_now_ns();
-		r = read_all(b, &res);
+		r = read_all(b, &res, t0);
 			if (r == 0 && i == 0 && b->words_read == 0)
 			accuracy(b, &res);
 		if (r == 0 && i == 0 && b->verbose)
@@ -419,16 +424,14 @@ static int run_once(struct bench *b, enum metric m, size_t i, int64_t *t0)
 				fprintf(stderr, "line %d,%d: %s\n", res.lines[k].box.x, res.lines[k].box.y, res.lines[k].text);
 		break;
 	case M_UNCHANGED:
-		*t0 = dp_now_ns();
-		r = read_all(b, &res);
+		r = read_all(b, &res, t0);
 		break;
 	case M_CHANGE:
 		dp_probe_send(&b->app, "set 40 %s", swaps[i % 2]);
 		if (dp_probe_wait(&b->app, "drawn", 5000, line, sizeof(line)) < 0 || settle(b) < 0)
 			return fail("the GTK app", "did not redraw its label");
 		dp_ocr_stats(b->ocr, &before);
-		*t0 = dp_now_ns();
-		r = read_all(b, &res);
+		r = read_all(b, &res, t0);
 		dp_ocr_stats(b->ocr, &after);
 		b->change_pixels += after.pixels_read - before.pixels_read;
 		b->change_recognitions += after.recognitions - before.recognitions;

@@ -7,8 +7,9 @@
  * the changed blocks, grown by a margin and by every cached word they
  * touch, are taken out of the covered areas along with those words.  A read
  * then recognizes only what its region has not covered, each such piece
- * with a margin around it so the words at its edges are read whole; of what
- * comes back, the words whose centre lies in the piece (and was not covered
+ * with a margin around it so the words at its edges are read whole (large
+ * pieces in bands, on several threads: engine/ocr_bands.h); of what comes
+ * back, the words whose centre lies in the piece (and was not covered
  * already) are kept.  So a word is read once, from whichever piece holds
  * its centre. */
 #include "engine/ocr.h"
@@ -20,7 +21,7 @@
 #include <unistd.h>
 
 #include "capture/changemap.h"
-#include "engine/gray.h"
+#include "engine/ocr_bands.h"
 #include "engine/ocr_layout.h"
 #include "engine/ocr_workers.h"
 #include "engine/rects.h"
@@ -29,20 +30,8 @@
 #define DEFAULT_THREADS_MAX 4
 #define SCREEN_DPI 96          /* told to Tesseract, times the upscale */
 #define CHANGE_MARGIN 16       /* grown around changed blocks, pixels */
-#define READ_MARGIN_X 96       /* read around a piece so words at its edges come whole */
-#define READ_MARGIN_Y 32
 #define PIECE_MIN 16           /* thinner pieces are widened to this */
 #define COVERED_MAX 256        /* more covered rects than this: start over */
-/* Large pieces are cut into bands read in parallel: one per thread, more
- * where a band would be larger than BAND_AREA_MAX, none under BAND_ROWS_MIN.
- * Tesseract's time goes with the amount of text, so the cuts share out the
- * edges (a row's pixels that differ from their left neighbour), and move by
- * up to BAND_SNAP rows to the row with the fewest (between text lines). */
-#define SPLIT_AREA_MIN (400 * 1000)
-#define BAND_AREA_MAX (2500 * 1000)
-#define BAND_ROWS_MIN 96
-#define BAND_SNAP 24
-#define EDGE_STEP 24 /* grey levels between neighbours that make an edge */
 
 struct dp_ocr {
 	struct dp_ocr_workers *workers;
@@ -59,8 +48,7 @@ struct dp_ocr {
 	struct dp_rects covered;
 
 	struct dp_rects work;
-	struct dp_ocr_job *jobs;
-	size_t cap_jobs;
+	struct dp_ocr_jobs jobs;
 };
 
 static int default_threads(void)
@@ -76,6 +64,10 @@ int dp_ocr_create(struct dp_ocr **out, const char *lang, struct dp_error *err)
 	int r;
 
 	*out = NULL;
+	if (lang && (!*lang || strlen(lang) >= DP_OCR_LANG_MAX || strspn(lang, "abcdefghijklmnopqrstuvwxyz"
+								  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_+-") != strlen(lang)))
+		return dp_error_set(err, -EINVAL, "ocr: '%s' is no Tesseract language name (such as eng or eng+deu)",
+				    lang);
 	ocr = calloc(1, sizeof(*ocr));
 	if (!ocr)
 		return dp_error_set(err, -ENOMEM, "ocr: out of memory");
@@ -104,9 +96,7 @@ void dp_ocr_destroy(struct dp_ocr *ocr)
 	free(ocr->pixels);
 	dp_changemap_release(&ocr->map);
 	free(ocr->words);
-	for (size_t i = 0; i < ocr->cap_jobs; i++)
-		free(ocr->jobs[i].words);
-	free(ocr->jobs);
+	dp_ocr_jobs_free(&ocr->jobs);
 	dp_rects_free(&ocr->covered);
 	dp_rects_free(&ocr->work);
 	free(ocr);
@@ -277,110 +267,25 @@ static int add_word(struct dp_ocr *ocr, const struct dp_ocr_word *w)
 	return 0;
 }
 
-static int add_job(struct dp_ocr *ocr, size_t *n, struct dp_rect piece)
+/* Adds w unless it is mostly inside a cached word, and drops the cached
+ * words mostly inside it: read in two contexts, "19 %" may come back as
+ * "19" and "%" from one piece and as "19%" from the one beside it, with
+ * its centre on its side of the edge. */
+static int add_new_word(struct dp_ocr *ocr, const struct dp_ocr_word *w)
 {
-	struct dp_ocr_job *job;
+	int64_t area = dp_rect_area(w->box);
 
-	if (*n == ocr->cap_jobs) {
-		size_t cap = ocr->cap_jobs ? ocr->cap_jobs * 2 : 16;
-		struct dp_ocr_job *v = realloc(ocr->jobs, cap * sizeof(*v));
+	for (size_t i = 0; i < ocr->n_words;) {
+		int64_t both = dp_rect_area(dp_rect_intersect(ocr->words[i].box, w->box));
 
-		if (!v)
-			return -ENOMEM;
-		memset(v + ocr->cap_jobs, 0, (cap - ocr->cap_jobs) * sizeof(*v));
-		ocr->jobs = v;
-		ocr->cap_jobs = cap;
+		if (2 * both > area)
+			return 0;
+		if (2 * both > dp_rect_area(ocr->words[i].box))
+			ocr->words[i] = ocr->words[--ocr->n_words];
+		else
+			i++;
 	}
-	job = &ocr->jobs[(*n)++];
-	job->piece = piece;
-	/* Read with a margin, so the words at the piece's edges come whole. */
-	job->crop = dp_rect_intersect(dp_rect_grow(piece, READ_MARGIN_X, READ_MARGIN_Y), ocr->geometry);
-	job->n = 0;
-	return 0;
-}
-
-/* Each row's weight, for sharing a piece between threads: its edges, and
- * a little for its length (the layout analysis reads every pixel). */
-static int64_t *row_weights(const struct dp_frame *frame, struct dp_rect p)
-{
-	int64_t *w = malloc((size_t)p.height * sizeof(*w));
-
-	if (!w)
-		return NULL;
-	for (int32_t y = 0; y < p.height; y++) {
-		const uint32_t *row = (const uint32_t *)(const void *)(frame->pixels +
-			(size_t)(p.y - frame->y + y) * (size_t)frame->stride) + (p.x - frame->x);
-		int64_t edges = p.width / 64;
-		int prev = dp_luma(row[0]);
-
-		for (int32_t x = 1; x < p.width; x++) {
-			int v = dp_luma(row[x]);
-
-			edges += (v - prev > EDGE_STEP) | (prev - v > EDGE_STEP);
-			prev = v;
-		}
-		w[y] = edges;
-	}
-	return w;
-}
-
-/* Cuts p into bands of about equal weight, at light rows nearby. */
-static int cut_bands(struct dp_ocr *ocr, const struct dp_frame *frame, struct dp_rect p, int64_t bands,
-		     size_t *n_jobs)
-{
-	int64_t *w = row_weights(frame, p), total = 0, sum = 0;
-	int32_t start = 0, y = 0;
-	int r = 0;
-
-	if (!w)
-		return -ENOMEM;
-	for (int32_t i = 0; i < p.height; i++)
-		total += w[i];
-	for (int64_t b = 1; b <= bands && r == 0; b++) {
-		int32_t end = p.height, best;
-
-		if (b < bands) {
-			/* The first row past this band's share, then the lightest row near it. */
-			while (y < p.height && sum + w[y] <= total * b / bands)
-				sum += w[y++];
-			best = y;
-			for (int32_t k = y - BAND_SNAP; k <= y + BAND_SNAP; k++)
-				if (k > start + BAND_ROWS_MIN / 2 && k < p.height - BAND_ROWS_MIN / 2 && w[k] < w[best])
-					best = k;
-			end = best;
-			if (end <= start + BAND_ROWS_MIN / 2 || end >= p.height - BAND_ROWS_MIN / 2)
-				continue; /* too thin: this share goes to the next band */
-		}
-		r = add_job(ocr, n_jobs, (struct dp_rect){ p.x, p.y + start, p.width, end - start });
-		start = end;
-	}
-	free(w);
-	return r;
-}
-
-/* The pieces as jobs: large ones cut into bands for the threads. */
-static int plan_jobs(struct dp_ocr *ocr, const struct dp_frame *frame, const struct dp_rects *pieces,
-		     size_t *n_jobs)
-{
-	int64_t threads = dp_ocr_workers_threads(ocr->workers);
-
-	*n_jobs = 0;
-	for (size_t i = 0; i < pieces->n; i++) {
-		struct dp_rect p = pieces->v[i];
-		int64_t area = dp_rect_area(p), bands = 1;
-		int r;
-
-		if (threads > 1 && area >= SPLIT_AREA_MIN)
-			bands = threads;
-		if (bands < (area + BAND_AREA_MAX - 1) / BAND_AREA_MAX)
-			bands = (area + BAND_AREA_MAX - 1) / BAND_AREA_MAX;
-		if (bands > p.height / BAND_ROWS_MIN)
-			bands = p.height / BAND_ROWS_MIN;
-		r = bands > 1 ? cut_bands(ocr, frame, p, bands, n_jobs) : add_job(ocr, n_jobs, p);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return add_word(ocr, w);
 }
 
 /* Recognizes the pieces and keeps their new words: those whose centre
@@ -388,15 +293,14 @@ static int plan_jobs(struct dp_ocr *ocr, const struct dp_frame *frame, const str
 static int read_pieces(struct dp_ocr *ocr, const struct dp_frame *frame, const struct dp_rects *pieces,
 		       struct dp_error *err)
 {
-	size_t n_jobs = 0;
-	int r = plan_jobs(ocr, frame, pieces, &n_jobs);
+	int r = dp_ocr_plan_jobs(&ocr->jobs, frame, pieces, dp_ocr_workers_threads(ocr->workers));
 
 	if (r < 0)
 		return dp_error_set(err, r, "ocr: out of memory");
-	dp_ocr_workers_run(ocr->workers, frame, ocr->options.scale, SCREEN_DPI * ocr->options.scale, ocr->jobs,
-			   n_jobs);
-	for (size_t j = 0; j < n_jobs; j++) {
-		const struct dp_ocr_job *job = &ocr->jobs[j];
+	dp_ocr_workers_run(ocr->workers, frame, ocr->options.scale, SCREEN_DPI * ocr->options.scale, ocr->jobs.v,
+			   ocr->jobs.n);
+	for (size_t j = 0; j < ocr->jobs.n; j++) {
+		const struct dp_ocr_job *job = &ocr->jobs.v[j];
 
 		ocr->stats.recognitions++;
 		ocr->stats.pixels_read += (uint64_t)dp_rect_area(job->crop);
@@ -410,7 +314,7 @@ static int read_pieces(struct dp_ocr *ocr, const struct dp_frame *frame, const s
 
 			if (dp_rects_contain_point(&ocr->covered, c.x, c.y))
 				continue;
-			if (add_word(ocr, &job->words[i]) < 0)
+			if (add_new_word(ocr, &job->words[i]) < 0)
 				return dp_error_set(err, -ENOMEM, "ocr: out of memory for words");
 		}
 	}

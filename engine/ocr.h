@@ -1,14 +1,17 @@
 /* Text on screen: OCR of a frame, or of a region of it, with Tesseract.
  *
- * Screen text is small (9-13 px) and often light on dark; each region read
- * is made grey, its text dark on light (area by area, from the local
- * background), and upscaled before Tesseract sees it.  Words come back in
- * screen coordinates, in reading order (top to bottom, then left to right),
- * grouped into lines.
+ * Screen text is small (9-13 px) and often light on dark; each area read is
+ * made grey, its text dark on white whatever the background it sits on (see
+ * engine/ocr_prep.h), and upscaled 3x before Tesseract (sparse-text page
+ * segmentation) sees it.  Words come back in screen coordinates, their
+ * boxes tight around their ink, in reading order (top to bottom, then left
+ * to right), grouped into lines.  Large areas are cut into bands read on
+ * several threads (one Tesseract each, up to 4 by default).
  *
- * A dp_ocr keeps what it read last: reading an unchanged screen again costs
- * a comparison of the two frames and no recognition; after a change only the
- * changed areas (whole words and lines around them) are read again.
+ * A dp_ocr keeps what it read: reading an unchanged screen again costs a
+ * comparison of the two frames (16x16 blocks) and no recognition; after a
+ * change only the changed blocks, grown over the words they touch, are read
+ * again.  One dp_ocr is used by one thread at a time.
  *
  * Without Tesseract at build time (-Dtesseract=disabled) dp_ocr_create
  * fails with -ENOTSUP, and everything else here still links. */
@@ -44,7 +47,8 @@ struct dp_ocr_result {
 
 /* Loads Tesseract's model for lang (NULL: "eng"; "eng+deu" reads both).
  * -ENOTSUP when deskpilot was built without Tesseract, -ENOENT when the
- * language data is not installed (the message names the package). */
+ * language data is not installed (the message names the package), -EINVAL
+ * for a name that is none. */
 int dp_ocr_create(struct dp_ocr **out, const char *lang, struct dp_error *err);
 void dp_ocr_destroy(struct dp_ocr *ocr);
 

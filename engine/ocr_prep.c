@@ -7,258 +7,11 @@
 #include <string.h>
 
 #include "engine/gray.h"
+#include "engine/ocr_flatten.h"
+#include "engine/ocr_rules.h"
 
-#define BINS 16
-#define B DP_OCR_PREP_BLOCK
-#define SAME 24           /* grey levels apart that still count as one background */
-#define MAX_CANDIDATES 9  /* a block and its 8 neighbours */
-
-/* Grey-level histogram of one block, in 16 bins, with each bin's sum. */
-struct block_hist {
-	uint16_t count[BINS];
-	uint32_t sum[BINS];
-};
-
-static int dominant_bin(const uint32_t *count)
-{
-	int best = 0;
-
-	for (int b = 1; b < BINS; b++)
-		if (count[b] > count[best])
-			best = b;
-	return best;
-}
-
-/* The background grey level of each block: its own commonest level where
- * that covers at least half the block (grey levels within one bin either
- * side count), or else the commonest level of the 3x3 blocks around it
- * (a block crossed by a large glyph or by the edge between two areas). */
-static void estimate_backgrounds(const struct block_hist *h, int32_t bw, int32_t bh, uint8_t *bg,
-				 int32_t *inverted)
-{
-	*inverted = 0;
-	for (int32_t by = 0; by < bh; by++) {
-		for (int32_t bx = 0; bx < bw; bx++) {
-			const struct block_hist *own = &h[(size_t)by * (size_t)bw + (size_t)bx];
-			uint32_t count[BINS] = { 0 }, sum[BINS] = { 0 }, total = 0, near = 0;
-			int d;
-
-			for (int b = 0; b < BINS; b++) {
-				count[b] = own->count[b];
-				total += own->count[b];
-			}
-			d = dominant_bin(count);
-			for (int b = d - 1; b <= d + 1; b++)
-				near += (b >= 0 && b < BINS) ? count[b] : 0;
-			if (2 * near >= total) {
-				sum[d] = own->sum[d];
-			} else {
-				memset(count, 0, sizeof(count));
-				for (int32_t y = by - 1; y <= by + 1; y++) {
-					for (int32_t x = bx - 1; x <= bx + 1; x++) {
-						const struct block_hist *o;
-
-						if (x < 0 || y < 0 || x >= bw || y >= bh)
-							continue;
-						o = &h[(size_t)y * (size_t)bw + (size_t)x];
-						for (int b = 0; b < BINS; b++) {
-							count[b] += o->count[b];
-							sum[b] += o->sum[b];
-						}
-					}
-				}
-				d = dominant_bin(count);
-			}
-			bg[(size_t)by * (size_t)bw + (size_t)bx] = (uint8_t)((sum[d] + count[d] / 2) / count[d]);
-			*inverted += bg[(size_t)by * (size_t)bw + (size_t)bx] < 128;
-		}
-	}
-}
-
-/* The background levels a block's pixels may sit on: its own and its 8
- * neighbours' (levels within SAME of one another count once). */
-static int candidates(const uint8_t *bg, int32_t bw, int32_t bh, int32_t bx, int32_t by, uint8_t *c)
-{
-	int n = 0;
-
-	c[n++] = bg[(size_t)by * (size_t)bw + (size_t)bx];
-	for (int32_t y = by - 1; y <= by + 1; y++) {
-		for (int32_t x = bx - 1; x <= bx + 1; x++) {
-			uint8_t v;
-			bool seen = false;
-
-			if (x < 0 || y < 0 || x >= bw || y >= bh)
-				continue;
-			v = bg[(size_t)y * (size_t)bw + (size_t)x];
-			for (int k = 0; k < n && !seen; k++)
-				seen = abs(v - c[k]) <= SAME;
-			if (!seen)
-				c[n++] = v;
-		}
-	}
-	return n;
-}
-
-/* The candidate closest to level v, if within SAME of it; else -1. */
-static int closest(const uint8_t *c, int n, int v)
-{
-	int best = -1, dist = SAME + 1;
-
-	for (int k = 0; k < n; k++) {
-		if (abs(v - c[k]) < dist) {
-			dist = abs(v - c[k]);
-			best = k;
-		}
-	}
-	return best;
-}
-
-/* A block on the edge between areas of different backgrounds (a window on
- * the desktop, a dark terminal beside a light one): which background is
- * each pixel on?  Each neighbouring block's background flows in across the
- * block's border through the pixels close to it, as a flood fill; pixels
- * left over (text) take the background next to them.  So text two pixels
- * inside a window edge stays on its window's background even when the
- * block holds more desktop than window, and even when the text has the
- * desktop's colour: the window's own background separates them. */
-static void flatten_edge_block(const struct dp_gray *g, const uint8_t *bg, int32_t bw, uint8_t *out, int32_t bx,
-			       int32_t by, const uint8_t *c, int n)
-{
-	static const int dx[4] = { -1, 1, 0, 0 }, dy[4] = { 0, 0, -1, 1 };
-	int32_t x0 = bx * B, y0 = by * B;
-	int32_t w = x0 + B <= g->width ? B : g->width - x0, h = y0 + B <= g->height ? B : g->height - y0;
-	int8_t label[B][B];
-	uint8_t queue[B * B][2];
-	int head = 0, tail = 0, left = w * h;
-
-#define PIX(x, y) g->pixels[(size_t)(y) * (size_t)g->stride + (size_t)(x)]
-	memset(label, -1, sizeof(label));
-	/* Seeds: border pixels next to a neighbour's pixel that is on its block's
-	 * background, both close to that background. */
-	for (int32_t y = 0; y < h; y++) {
-		for (int32_t x = 0; x < w; x++) {
-			if (x > 0 && x < w - 1 && y > 0 && y < h - 1)
-				continue;
-			for (int d = 0; d < 4 && label[y][x] < 0; d++) {
-				int32_t qx = x0 + x + dx[d], qy = y0 + y + dy[d];
-				int nbg, k;
-
-				if (qx < 0 || qy < 0 || qx >= g->width || qy >= g->height ||
-				    (qx >= x0 && qx < x0 + w && qy >= y0 && qy < y0 + h))
-					continue;
-				nbg = bg[(size_t)(qy / B) * (size_t)bw + (size_t)(qx / B)];
-				if (abs(PIX(qx, qy) - nbg) > SAME || abs(PIX(x0 + x, y0 + y) - nbg) > SAME)
-					continue;
-				k = closest(c, n, nbg);
-				if (k < 0)
-					continue;
-				label[y][x] = (int8_t)k;
-				queue[tail][0] = (uint8_t)x;
-				queue[tail++][1] = (uint8_t)y;
-				left--;
-			}
-		}
-	}
-	/* Flood: through pixels close to the background that reached them. */
-	while (head < tail) {
-		int32_t x = queue[head][0], y = queue[head++][1];
-		int k = label[y][x];
-
-		for (int d = 0; d < 4; d++) {
-			int32_t nx = x + dx[d], ny = y + dy[d];
-
-			if (nx < 0 || ny < 0 || nx >= w || ny >= h || label[ny][nx] >= 0 ||
-			    abs(PIX(x0 + nx, y0 + ny) - c[k]) > SAME)
-				continue;
-			label[ny][nx] = (int8_t)k;
-			queue[tail][0] = (uint8_t)nx;
-			queue[tail++][1] = (uint8_t)ny;
-			left--;
-		}
-	}
-	/* The rest (text, or a block nothing flowed into) takes a neighbour's. */
-	for (bool grew = true; left > 0 && grew;) {
-		grew = false;
-		for (int32_t y = 0; y < h; y++) {
-			for (int32_t x = 0; x < w; x++) {
-				if (label[y][x] >= 0)
-					continue;
-				for (int d = 0; d < 4; d++) {
-					int32_t nx = x + dx[d], ny = y + dy[d];
-
-					if (nx >= 0 && ny >= 0 && nx < w && ny < h && label[ny][nx] >= 0) {
-						label[y][x] = label[ny][nx];
-						left--;
-						grew = true;
-						break;
-					}
-				}
-			}
-		}
-	}
-	for (int32_t y = 0; y < h; y++) {
-		uint8_t *dst = out + (size_t)(y0 + y) * (size_t)g->width + (size_t)x0;
-
-		for (int32_t x = 0; x < w; x++) {
-			int d = PIX(x0 + x, y0 + y) - c[label[y][x] >= 0 ? label[y][x] : 0];
-
-			dst[x] = (uint8_t)(255 - (d < 0 ? -d : d));
-		}
-	}
-#undef PIX
-}
-
-/* Each pixel becomes 255 - |grey - background|: text dark on white
- * whatever its polarity, its contrast kept.  Written to out. */
-static int flatten(const struct dp_gray *g, uint8_t *out, struct dp_ocr_image *stats)
-{
-	int32_t bw = (g->width + B - 1) / B, bh = (g->height + B - 1) / B;
-	struct block_hist *h = calloc((size_t)bw * (size_t)bh, sizeof(*h));
-	uint8_t *bg = malloc((size_t)bw * (size_t)bh);
-
-	if (!h || !bg) {
-		free(h);
-		free(bg);
-		return -ENOMEM;
-	}
-	for (int32_t y = 0; y < g->height; y++) {
-		const uint8_t *row = g->pixels + (size_t)y * (size_t)g->stride;
-		struct block_hist *hrow = h + (size_t)(y / B) * (size_t)bw;
-
-		for (int32_t x = 0; x < g->width; x++) {
-			struct block_hist *bl = &hrow[x / B];
-
-			bl->count[row[x] >> 4]++;
-			bl->sum[row[x] >> 4] += row[x];
-		}
-	}
-	estimate_backgrounds(h, bw, bh, bg, &stats->inverted_blocks);
-	stats->blocks = bw * bh;
-	for (int32_t by = 0; by < bh; by++) {
-		for (int32_t bx = 0; bx < bw; bx++) {
-			uint8_t c[MAX_CANDIDATES];
-			int n = candidates(bg, bw, bh, bx, by, c);
-
-			if (n > 1) {
-				flatten_edge_block(g, bg, bw, out, bx, by, c, n);
-				continue;
-			}
-			for (int32_t y = by * B; y < (by + 1) * B && y < g->height; y++) {
-				const uint8_t *row = g->pixels + (size_t)y * (size_t)g->stride;
-				uint8_t *dst = out + (size_t)y * (size_t)g->width;
-
-				for (int32_t x = bx * B; x < (bx + 1) * B && x < g->width; x++) {
-					int d = row[x] - c[0];
-
-					dst[x] = (uint8_t)(255 - (d < 0 ? -d : d));
-				}
-			}
-		}
-	}
-	free(h);
-	free(bg);
-	return 0;
-}
+#define B DP_OCR_FLATTEN_BLOCK
+#define BLANK 224 /* flattened levels this light are no text */
 
 /* Bilinear taps of an integer upscale: output i reads inputs i0[i] and
  * i0[i] + 1 (clamped), the second with weight w[i] / 256. */
@@ -332,21 +85,84 @@ done:
 	return r;
 }
 
-int dp_ocr_prepare(const struct dp_frame *frame, struct dp_rect area, int32_t scale, struct dp_ocr_image *out)
+/* Whether the flattened row y (or column x, when column) is blank over
+ * [from, to). */
+static bool blank_line(const struct dp_gray *flat, int32_t at, int32_t from, int32_t to, bool column)
 {
-	struct dp_gray g, flat;
+	for (int32_t i = from; i < to; i++) {
+		uint8_t v = column ? flat->pixels[(size_t)i * (size_t)flat->stride + (size_t)at]
+				   : flat->pixels[(size_t)at * (size_t)flat->stride + (size_t)i];
+
+		if (v < BLANK)
+			return false;
+	}
+	return true;
+}
+
+/* Moves area's sides (coordinates of flat) towards keep, to the first
+ * blank line met; a side with none between stays. */
+static struct dp_rect trim_to_blank(const struct dp_gray *flat, struct dp_rect area, struct dp_rect keep)
+{
+	int32_t top = area.y, bottom = area.y + area.height, left = area.x, right = area.x + area.width;
+
+	while (top < keep.y && !blank_line(flat, top, left, right, false))
+		top++;
+	if (top == keep.y)
+		top = area.y;
+	while (bottom > keep.y + keep.height && !blank_line(flat, bottom - 1, left, right, false))
+		bottom--;
+	if (bottom == keep.y + keep.height)
+		bottom = area.y + area.height;
+	while (left < keep.x && !blank_line(flat, left, top, bottom, true))
+		left++;
+	if (left == keep.x)
+		left = area.x;
+	while (right > keep.x + keep.width && !blank_line(flat, right - 1, top, bottom, true))
+		right--;
+	if (right == keep.x + keep.width)
+		right = area.x + area.width;
+	return (struct dp_rect){ left, top, right - left, bottom - top };
+}
+
+int dp_ocr_prepare(const struct dp_frame *frame, struct dp_rect area, struct dp_rect keep, int32_t scale,
+		   struct dp_ocr_image *out)
+{
+	struct dp_rect outer, in_outer;
+	struct dp_gray g, flat, part;
+	int32_t x0, y0, x1, y1;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (scale < 1 || scale > 4)
+	keep = dp_rect_intersect(keep, area);
+	if (scale < 1 || scale > 4 || dp_rect_empty(keep) || area.x < 0 || area.y < 0 ||
+	    area.x + area.width > frame->width || area.y + area.height > frame->height)
 		return -EINVAL;
-	r = dp_gray_from_frame(&g, frame, area);
+	/* The blocks sit on the frame's 16x16 grid, and two rings of them
+	 * around the area are looked at too: an area comes out the same
+	 * whether it is read alone or as part of a larger one. */
+	x0 = (area.x - 2 * B) / B * B;
+	y0 = (area.y - 2 * B) / B * B;
+	x1 = area.x + area.width + 3 * B - 1;
+	y1 = area.y + area.height + 3 * B - 1;
+	outer = dp_rect_intersect((struct dp_rect){ x0, y0, x1 / B * B - x0, y1 / B * B - y0 },
+				  (struct dp_rect){ 0, 0, frame->width, frame->height });
+	r = dp_gray_from_frame(&g, frame, outer);
 	if (r < 0)
 		return r;
 	flat = (struct dp_gray){ g.width, g.height, g.width, malloc((size_t)g.width * (size_t)g.height) };
-	r = flat.pixels ? flatten(&g, flat.pixels, out) : -ENOMEM;
+	r = flat.pixels ? dp_ocr_flatten(&g, flat.pixels) : -ENOMEM;
 	if (r == 0)
-		r = upscale(&flat, scale, out);
+		r = dp_ocr_remove_rules(flat.pixels, flat.width, flat.height, flat.stride);
+	if (r == 0) {
+		in_outer = trim_to_blank(&flat, (struct dp_rect){ area.x - outer.x, area.y - outer.y, area.width,
+								  area.height },
+					 (struct dp_rect){ keep.x - outer.x, keep.y - outer.y, keep.width, keep.height });
+		part = (struct dp_gray){ in_outer.width, in_outer.height, flat.stride,
+					 flat.pixels + (size_t)in_outer.y * (size_t)flat.stride + (size_t)in_outer.x };
+		out->area = (struct dp_rect){ in_outer.x + outer.x, in_outer.y + outer.y, in_outer.width,
+					      in_outer.height };
+		r = upscale(&part, scale, out);
+	}
 	out->scale = scale;
 	dp_gray_free(&g);
 	dp_gray_free(&flat);

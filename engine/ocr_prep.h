@@ -3,28 +3,30 @@
  * Tesseract reads dark text on a light page at 20-40 px per line; screen
  * text is 9-13 px, and as often light on dark (terminals, dark themes,
  * selected rows) as dark on light.  So the area is made grey, each pixel is
- * replaced by its distance from the local background (the commonest grey
- * level around it, per 16x16 block over the 3x3 blocks around), which turns
- * text of either polarity dark on white, and the result is upscaled. */
+ * replaced by its distance from the background it lies on, which turns text
+ * of either polarity dark on white and makes the edges between windows
+ * vanish (engine/ocr_flatten.h), lines that frame or underline text are
+ * taken out (engine/ocr_rules.h), and the result is upscaled (bilinear). */
 #pragma once
 
 #include <stdint.h>
 
 #include "capture/frame.h"
 
-#define DP_OCR_PREP_BLOCK 16
-
 struct dp_ocr_image {
 	int32_t width, height, stride; /* stride in bytes */
 	uint8_t *pixels;               /* grey, text dark on white */
 	int32_t scale;                 /* image pixels per screen pixel */
-	int32_t inverted_blocks;       /* blocks whose background was dark */
-	int32_t blocks;
+	struct dp_rect area;           /* what of the frame it shows (frame coordinates) */
 };
 
-/* area: frame coordinates, inside the frame; scale 1-4.  Returns 0,
- * -EINVAL or -ENOMEM. */
-int dp_ocr_prepare(const struct dp_frame *frame, struct dp_rect area, int32_t scale, struct dp_ocr_image *out);
+/* area: frame coordinates, inside the frame, holding keep; scale 1-4.
+ * Each side of area between it and keep moves to the blank row or column
+ * (no text) nearest the side, where there is one: text cut by the edge of
+ * an image is read as garbage, and can change how Tesseract reads the rest.
+ * Returns 0, -EINVAL or -ENOMEM. */
+int dp_ocr_prepare(const struct dp_frame *frame, struct dp_rect area, struct dp_rect keep, int32_t scale,
+		   struct dp_ocr_image *out);
 void dp_ocr_image_free(struct dp_ocr_image *img);
 
 /* The bounding box of the ink (pixels darker than mid-grey) inside box

@@ -13,7 +13,7 @@
 #define THREADS_MAX 16
 
 struct dp_ocr_workers {
-	char lang[64];
+	char lang[DP_OCR_LANG_MAX];
 	enum dp_ocr_psm psm;
 	int threads;
 	struct dp_ocr_backend *backends[THREADS_MAX]; /* [0] made at create, the rest on demand */
@@ -101,13 +101,14 @@ static void run_job(struct run *run, struct dp_ocr_backend *b, struct dp_ocr_job
 {
 	const struct dp_frame *f = run->frame;
 	struct dp_rect in_frame = { job->crop.x - f->x, job->crop.y - f->y, job->crop.width, job->crop.height };
+	struct dp_rect keep = { job->piece.x - f->x, job->piece.y - f->y, job->piece.width, job->piece.height };
 	struct dp_ocr_word *raw = NULL;
 	size_t n = 0, cap = 0;
 	int32_t s = run->scale;
 	struct dp_ocr_image img;
 
 	job->n = 0;
-	job->r = dp_ocr_prepare(f, in_frame, s, &img);
+	job->r = dp_ocr_prepare(f, in_frame, keep, s, &img);
 	if (job->r < 0) {
 		dp_error_set(&job->err, job->r, "ocr: out of memory preparing %dx%d pixels", in_frame.width,
 			     in_frame.height);
@@ -123,7 +124,7 @@ static void run_job(struct run *run, struct dp_ocr_backend *b, struct dp_ocr_job
 		int32_t x1 = (w.box.x + w.box.width + s - 1) / s, y1 = (w.box.y + w.box.height + s - 1) / s;
 		int32_t cx, cy;
 
-		w.box = (struct dp_rect){ job->crop.x + x0, job->crop.y + y0, x1 - x0, y1 - y0 };
+		w.box = (struct dp_rect){ f->x + img.area.x + x0, f->y + img.area.y + y0, x1 - x0, y1 - y0 };
 		cx = w.box.x + w.box.width / 2;
 		cy = w.box.y + w.box.height / 2;
 		if (cx < job->piece.x || cy < job->piece.y || cx >= job->piece.x + job->piece.width ||
@@ -163,13 +164,11 @@ void dp_ocr_workers_run(struct dp_ocr_workers *w, const struct dp_frame *frame, 
 	pthread_t threads[THREADS_MAX];
 	int started = 0, helpers = w->threads - 1;
 
+	if (n == 0)
+		return;
 	atomic_init(&run.next, 0);
-	for (size_t i = 0; i < n; i++) {
-		jobs[i].r = -ECANCELED; /* until a thread runs it */
-		dp_error_set(&jobs[i].err, -ECANCELED, "ocr: not run");
-	}
-	if ((size_t)helpers > n - (n > 0))
-		helpers = n > 0 ? (int)n - 1 : 0;
+	if ((size_t)helpers > n - 1)
+		helpers = (int)n - 1; /* no more threads than jobs */
 	for (int t = 0; t < helpers; t++) {
 		args[started] = (struct thread_arg){ &run, t + 1 };
 		if (pthread_create(&threads[started], NULL, work, &args[started]) != 0)

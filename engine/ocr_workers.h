@@ -22,6 +22,8 @@ struct dp_ocr_job {
 
 struct dp_ocr_workers;
 
+#define DP_OCR_LANG_MAX 64 /* bytes of a language name, with its NUL */
+
 /* threads: at most this many run at once (1 or more). */
 int dp_ocr_workers_create(struct dp_ocr_workers **out, const char *lang, int threads, struct dp_error *err);
 void dp_ocr_workers_destroy(struct dp_ocr_workers *w);

@@ -23,7 +23,7 @@ ptrdiff_t dp_rects_find_intersecting(const struct dp_rects *s, struct dp_rect r)
 int dp_rects_subtract(struct dp_rects *s, struct dp_rect r);
 /* What of r no rect of s covers, as rects (out is emptied first). */
 int dp_rects_difference(struct dp_rects *out, struct dp_rect r, const struct dp_rects *s);
-/* Replaces rects that overlap, or come within gap pixels of each other,
+/* Replaces rects that overlap, or have fewer than gap pixels between them,
  * by their bounding box, until none do. */
 void dp_rects_merge(struct dp_rects *s, int32_t gap);
 /* Drops the rects that another one contains. */

@@ -3,9 +3,9 @@
  * Template and screen become grey pyramids (each level half the size of the
  * one below, 2x2 means).  The search runs over every position of the
  * coarsest level where the template still has some detail, keeps the best
- * local maxima there, and refines each of them one level down at a time in
- * a small window around twice its position; the score is the NCC at full
- * resolution.
+ * local maxima there (48), and refines them one level down at a time in a
+ * small window around twice their position, keeping the best 8 at each
+ * level; the score is the NCC at full resolution.
  *
  * The inner loop is a dot product of two int16 rows in chunks of 16 (the
  * template rows are padded with zeros to a multiple of 16): a fixed trip
@@ -27,7 +27,8 @@
 #define LEVELS_MAX 5
 #define CHUNK 16
 #define SIDE_MAX 4096
-#define CANDIDATES 48
+#define CANDIDATES 48 /* local maxima kept from the coarsest level */
+#define REFINED 8      /* of those, kept after each finer level */
 /* The coarsest level searched still has the template at least this big. */
 #define COARSE_MIN_SIDE 6
 #define COARSE_MIN_AREA 36
@@ -437,14 +438,22 @@ int dp_locate_template(const struct dp_frame *frame, const struct dp_template *t
 	r = build_pyramid(planes, top, frame, area);
 	if (r == 0)
 		r = search_all(&t->lv[top], &planes[top], cand, &n_cand);
-	for (int i = 0; r == 0 && i < n_cand; i++) {
-		struct candidate c = cand[i];
+	for (int l = top - 1; r == 0 && l >= 0; l--) {
+		struct candidate kept[CANDIDATES];
+		int n_kept = 0;
 
-		for (int l = top - 1; l >= 0 && c.x >= 0; l--)
-			c = refine(&t->lv[l], &planes[l], c);
-		if (c.x >= 0 && better(c.score, c.x, c.y, &best))
-			best = c;
+		for (int i = 0; i < n_cand; i++) {
+			struct candidate c = refine(&t->lv[l], &planes[l], cand[i]);
+
+			if (c.x >= 0)
+				keep_best(kept, &n_kept, REFINED, c);
+		}
+		memcpy(cand, kept, (size_t)n_kept * sizeof(*kept));
+		n_cand = n_kept;
 	}
+	for (int i = 0; r == 0 && i < n_cand; i++)
+		if (better(cand[i].score, cand[i].x, cand[i].y, &best))
+			best = cand[i];
 	for (int l = 0; l < LEVELS_MAX; l++)
 		free(planes[l].v);
 	if (r < 0)

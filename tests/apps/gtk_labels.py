@@ -3,13 +3,14 @@
 known places.
 
     gtk_labels.py [--x X] [--y Y] [--font-size PX] [--columns N] [--dark]
-                  [--title T] TEXT...
+                  [--boxed] [--title T] TEXT...
 
 Each TEXT becomes one Gtk.Label, laid out in a grid of N columns (default
 3) with wide gaps between columns (so that labels in one row are not read
 as one line).  --font-size sets the labels' font size in pixels (default
 13; the font is GTK's default, DejaVu Sans on a bare Debian); --dark draws
-light text on a dark window.  Run it with the system Python (see
+light text on a dark window; --boxed draws a 1-pixel frame 3 pixels around
+each label's text (like an entry's frame or a focus ring).  Run it with the system Python (see
 gtk_entry.py for why, and for the environment set before GTK loads).
 
 stdout, one JSON line per event, pure ASCII, flushed:
@@ -61,6 +62,8 @@ class App:
         css = "label { font-size: %dpx; }" % args.font_size
         if args.dark:
             css += " window { background-color: #1e1e1e; } label { color: #e8e8e8; }"
+        if args.boxed:
+            css += " label { border: 1px solid #404040; padding: 2px 3px; }"
         provider = Gtk.CssProvider()
         provider.load_from_data(css.encode())
         Gtk.StyleContext.add_provider_for_screen(
@@ -194,6 +197,7 @@ def main():
     parser.add_argument("--font-size", type=int, default=13)
     parser.add_argument("--columns", type=int, default=3)
     parser.add_argument("--dark", action="store_true")
+    parser.add_argument("--boxed", action="store_true")
     parser.add_argument("texts", nargs="+")
     args = parser.parse_args()
     if args.columns < 1 or args.font_size < 4:
