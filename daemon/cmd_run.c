@@ -12,8 +12,7 @@
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "engine/loop.h"
-#include "policies/flow/flow_policy.h"
-#include "policies/script/script_policy.h"
+#include "policies/policy_factory.h"
 
 #define MAX_ALLOWED 32
 
@@ -220,13 +219,11 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 	r = dp_capture_create(&capture, &cc, &err);
 	if (r == 0)
 		r = dp_actuator_create(&actuator, &ac, &err);
-	if (r == 0 && o.flow) {
-		struct dp_flow_options fo = { .flow_path = o.flow, .data_path = o.data, .vars = o.vars,
-					      .actuator = actuator };
+	if (r == 0) {
+		struct dp_policy_options po = { .flow_path = o.flow, .data_path = o.data, .vars = o.vars,
+						.script_path = o.script, .actuator = actuator };
 
-		r = dp_flow_policy_create(&policy, &fo, &err);
-	} else if (r == 0) {
-		r = dp_script_policy_create(&policy, o.script, &err);
+		r = dp_policy_create(&policy, &po, &err);
 	}
 	if (r == 0) {
 		lc.task_id = task_id;
