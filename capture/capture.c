@@ -8,10 +8,16 @@
 #if HAVE_X11
 extern const struct dp_capture_impl dp_capture_x11;
 #endif
+#if HAVE_PIPEWIRE
+extern const struct dp_capture_impl dp_capture_pipewire;
+#endif
 
 static const struct dp_capture_impl *const backends[] = {
 #if HAVE_X11
 	&dp_capture_x11,
+#endif
+#if HAVE_PIPEWIRE
+	&dp_capture_pipewire,
 #endif
 	NULL,
 };
@@ -19,6 +25,9 @@ static const struct dp_capture_impl *const backends[] = {
 static const char *const backend_names[] = {
 #if HAVE_X11
 	"x11",
+#endif
+#if HAVE_PIPEWIRE
+	"pipewire",
 #endif
 	NULL,
 };

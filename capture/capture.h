@@ -28,9 +28,14 @@ struct dp_geometry {
 };
 
 struct dp_capture_config {
-	const char *backend; /* "x11"; NULL picks the first one available */
+	const char *backend; /* "x11" or "pipewire"; NULL picks the first one available */
 	const char *display; /* NULL: $DISPLAY */
 	bool no_shm;         /* grab with plain GetImage even where MIT-SHM works */
+	struct {
+		uint32_t node;   /* the stream's node id; 0: whichever the session manager links */
+		int fd;          /* a remote opened by a portal (OpenPipeWireRemote), if use_fd */
+		bool use_fd;     /* false: the user's own PipeWire daemon */
+	} pipewire;
 };
 
 enum dp_grab_flags {

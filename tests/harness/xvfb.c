@@ -118,7 +118,8 @@ pid_t dp_spawn_on(const struct dp_xvfb *x, const char *const *argv)
 	pid_t pid = fork();
 
 	if (pid == 0) {
-		setenv("DISPLAY", x->display, 1);
+		if (x)
+			setenv("DISPLAY", x->display, 1);
 		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -187,7 +188,8 @@ int dp_app_start(struct dp_probe *p, const struct dp_xvfb *x, const char *const 
 	if (p->pid == 0) {
 		dup2(in[0], STDIN_FILENO);
 		dup2(out[1], STDOUT_FILENO);
-		setenv("DISPLAY", x->display, 1);
+		if (x)
+			setenv("DISPLAY", x->display, 1);
 		execv(argv[0], (char *const *)argv);
 		_exit(127);
 	}
@@ -202,6 +204,7 @@ int dp_app_start(struct dp_probe *p, const struct dp_xvfb *x, const char *const 
 		dp_probe_stop(p);
 		return r;
 	}
+	snprintf(p->ready, sizeof(p->ready), "%s", line);
 	p->window = (long)dp_json_int(line, "window");
 	p->x = (long)dp_json_int(line, "x");
 	p->y = (long)dp_json_int(line, "y");

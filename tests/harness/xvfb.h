@@ -20,7 +20,8 @@ struct dp_xvfb {
 int dp_xvfb_start(struct dp_xvfb *x, int width, int height, const char *const *extra);
 void dp_xvfb_stop(struct dp_xvfb *x);
 
-/* Starts a program on the display with a plain argv; returns its pid or -1. */
+/* Starts a program on the display (x NULL: no display) with a plain argv;
+ * returns its pid or -1. */
 pid_t dp_spawn_on(const struct dp_xvfb *x, const char *const *argv);
 void dp_reap(pid_t pid);
 
@@ -37,13 +38,14 @@ struct dp_probe {
 	size_t len, cap;
 	bool eof, reading;
 	long window, x, y, width, height;
+	char ready[512]; /* the app's "ready" line */
 };
 
 /* Starts the probe (path from $DP_PROBE) with a window at x,y of w x h
  * and waits for it to be drawn.  Returns 0 or a negative errno. */
 int dp_probe_start(struct dp_probe *p, const struct dp_xvfb *x, int wx, int wy, int w, int h);
 /* Starts any fixture app speaking the probe's line protocol (argv[0] is a
- * path) and waits for its "ready" line. */
+ * path) on x's display (or none: NULL) and waits for its "ready" line. */
 int dp_app_start(struct dp_probe *p, const struct dp_xvfb *x, const char *const *argv);
 /* Sends "sync" and collects the lines that come before "synced". */
 int dp_app_collect(struct dp_probe *p, char (*lines)[512], size_t max, size_t *n);
