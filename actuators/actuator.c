@@ -8,10 +8,16 @@
 #if HAVE_X11
 extern const struct dp_actuator_impl dp_actuator_x11;
 #endif
+#if HAVE_MUTTER
+extern const struct dp_actuator_impl dp_actuator_mutter;
+#endif
 
 static const struct dp_actuator_impl *const backends[] = {
 #if HAVE_X11
 	&dp_actuator_x11,
+#endif
+#if HAVE_MUTTER
+	&dp_actuator_mutter,
 #endif
 	NULL,
 };

@@ -15,9 +15,15 @@
 #include "engine/action.h"
 #include "engine/error.h"
 
+struct dp_mutter_session;
+
 struct dp_actuator_config {
-	const char *backend; /* "x11"; NULL picks the first available */
+	const char *backend; /* "x11" or "mutter"; NULL picks the first available */
 	const char *display; /* NULL: $DISPLAY */
+	/* mutter: the remote-desktop session input goes through, and the
+	 * keyboard layout it types with (NULL: $XKB_DEFAULT_LAYOUT, else us). */
+	struct dp_mutter_session *mutter;
+	const char *keyboard_layout;
 };
 
 struct dp_window_info {
