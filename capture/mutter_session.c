@@ -228,6 +228,23 @@ static int wait_for_node(struct dp_mutter_session *s, struct dp_error *err)
 	return 0;
 }
 
+bool dp_mutter_available(void)
+{
+	sd_bus *bus = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *reply = NULL;
+	int has = 0;
+
+	if (sd_bus_open_user(&bus) >= 0 &&
+	    sd_bus_call_method(bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "NameHasOwner", &e, &reply, "s", RD_NAME) >= 0)
+		sd_bus_message_read(reply, "b", &has);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	return has;
+}
+
 int dp_mutter_session_create(struct dp_mutter_session **out, const char *connector, struct dp_error *err)
 {
 	struct dp_mutter_session *s = calloc(1, sizeof(*s));

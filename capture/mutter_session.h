@@ -14,6 +14,9 @@
 
 struct dp_mutter_session;
 
+/* Whether mutter's remote-desktop API is on the session bus. */
+bool dp_mutter_available(void);
+
 /* Creates the session on the session bus ($DBUS_SESSION_BUS_ADDRESS),
  * records the monitor named by connector (NULL or "": the primary one)
  * and starts it.  Returns 0, -ENOENT when mutter's remote-desktop API is

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "actuators/actuator.h"
+#include "actuators/desktop.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "engine/action.h"
@@ -196,7 +197,8 @@ static int run_stdin(struct dp_actuator *act)
 
 int dp_cmd_act(struct dp_cli *cli, int argc, char **argv)
 {
-	struct dp_actuator_config config = { .display = cli->display };
+	struct dp_desktop_config config = { .backend = cli->backend, .display = cli->display };
+	struct dp_desktop desk = { 0 };
 	struct dp_actuator *act = NULL;
 	struct dp_error err = { 0 };
 	int code, r;
@@ -205,7 +207,8 @@ int dp_cmd_act(struct dp_cli *cli, int argc, char **argv)
 		act_usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? DP_EXIT_USAGE : DP_EXIT_OK;
 	}
-	r = dp_actuator_create(&act, &config, &err);
+	r = dp_desktop_open(&desk, &config, DP_DESKTOP_INPUT, &err);
+	act = desk.actuator;
 	if (r < 0) {
 		fprintf(stderr, "deskpilot act: %s\n", err.message);
 		return dp_exit_code_from_errno(r);
@@ -220,6 +223,6 @@ int dp_cmd_act(struct dp_cli *cli, int argc, char **argv)
 		free(json);
 		cJSON_Delete(obj);
 	}
-	dp_actuator_destroy(act);
+	dp_desktop_close(&desk);
 	return code;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actuators/desktop.h"
 #include "capture/capture.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
@@ -51,11 +52,15 @@ static int write_image(const char *path, const struct dp_frame *frame, int quali
 	return dp_error_set(err, -EINVAL, "%s: name the file .png or .jpg", path);
 }
 
-static int open_capture(const struct dp_cli *cli, struct dp_capture **cap, struct dp_error *err)
+/* The frame source of the desktop the CLI was pointed at (X11 or mutter). */
+static int open_capture(const struct dp_cli *cli, struct dp_desktop *desk, struct dp_capture **cap,
+			struct dp_error *err)
 {
-	struct dp_capture_config config = { .display = cli->display };
+	struct dp_desktop_config config = { .backend = cli->backend, .display = cli->display };
+	int r = dp_desktop_open(desk, &config, DP_DESKTOP_CAPTURE, err);
 
-	return dp_capture_create(cap, &config, err);
+	*cap = desk->capture;
+	return r;
 }
 
 int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
@@ -69,6 +74,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 	};
 	struct dp_error err = { 0 };
 	struct dp_capture *cap = NULL;
+	struct dp_desktop desk = { 0 };
 	struct dp_geometry geometry;
 	struct dp_frame frame;
 	const struct dp_rect *region = NULL;
@@ -102,7 +108,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskpilot shot: give one output file, such as screen.png or screen.jpg\n");
 		return DP_EXIT_USAGE;
 	}
-	r = open_capture(cli, &cap, &err);
+	r = open_capture(cli, &desk, &cap, &err);
 	if (r < 0)
 		return fail(&err, r);
 	if (monitor >= 0) {
@@ -121,7 +127,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 		r = write_image(argv[optind], &frame, (int)quality, &err);
 		if (r < 0 && r != -EINVAL) {
 			/* Whatever the errno, this is a file that could not be written. */
-			dp_capture_destroy(cap);
+			dp_desktop_close(&desk);
 			fprintf(stderr, "deskpilot: %s\n", err.message);
 			return DP_EXIT_IO;
 		}
@@ -129,7 +135,7 @@ int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv)
 	if (r == 0)
 		printf("%s: %dx%d at +%d+%d\n", argv[optind], frame.width, frame.height, frame.x, frame.y);
 out:
-	dp_capture_destroy(cap);
+	dp_desktop_close(&desk);
 	return r < 0 ? fail(&err, r) : DP_EXIT_OK;
 }
 
@@ -137,6 +143,7 @@ int dp_cmd_monitors(struct dp_cli *cli, int argc, char **argv)
 {
 	struct dp_error err = { 0 };
 	struct dp_capture *cap = NULL;
+	struct dp_desktop desk = { 0 };
 	struct dp_geometry g;
 	int r;
 
@@ -149,10 +156,10 @@ int dp_cmd_monitors(struct dp_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskpilot monitors: takes no arguments\n");
 		return DP_EXIT_USAGE;
 	}
-	r = open_capture(cli, &cap, &err);
+	r = open_capture(cli, &desk, &cap, &err);
 	if (r == 0)
 		r = dp_capture_geometry(cap, &g, &err);
-	dp_capture_destroy(cap);
+	dp_desktop_close(&desk);
 	if (r < 0)
 		return fail(&err, r);
 	printf("screen %dx%d\n", g.width, g.height);
@@ -201,6 +208,7 @@ int dp_cmd_settle(struct dp_cli *cli, int argc, char **argv)
 	struct dp_settle_result res;
 	struct dp_error err = { 0 };
 	struct dp_capture *cap = NULL;
+	struct dp_desktop desk = { 0 };
 	long v;
 	int c, r;
 
@@ -242,10 +250,10 @@ int dp_cmd_settle(struct dp_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskpilot settle: unexpected argument '%s'\n", argv[optind]);
 		return DP_EXIT_USAGE;
 	}
-	r = open_capture(cli, &cap, &err);
+	r = open_capture(cli, &desk, &cap, &err);
 	if (r == 0)
 		r = dp_capture_settle(cap, &opts, &res, &err);
-	dp_capture_destroy(cap);
+	dp_desktop_close(&desk);
 	if (r < 0)
 		return fail(&err, r);
 	printf("%s after %.0f ms", dp_settle_outcome_name(res.outcome), (double)res.elapsed_ns / 1e6);

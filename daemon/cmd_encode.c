@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "actuators/desktop.h"
 #include "capture/capture.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
@@ -33,10 +34,11 @@ static void encode_usage(FILE *out)
 		"  --tokens FILE   write the patch rows: rows x values float32, little-endian\n");
 }
 
-static int read_input(const struct dp_cli *cli, const char *path, long monitor, struct dp_capture **cap,
+static int read_input(const struct dp_cli *cli, const char *path, long monitor, struct dp_desktop *desk,
 		      struct dp_frame *frame, bool *owned, struct dp_error *err)
 {
-	struct dp_capture_config config = { .display = cli->display };
+	struct dp_desktop_config config = { .backend = cli->backend, .display = cli->display };
+	struct dp_capture **cap = &desk->capture;
 	struct dp_geometry geometry;
 	const struct dp_rect *region = NULL;
 	int r;
@@ -46,7 +48,7 @@ static int read_input(const struct dp_cli *cli, const char *path, long monitor, 
 		return dp_image_read(path, frame, err);
 	}
 	*owned = false;
-	r = dp_capture_create(cap, &config, err);
+	r = dp_desktop_open(desk, &config, DP_DESKTOP_CAPTURE, err);
 	if (r < 0)
 		return r;
 	if (monitor >= 0) {
@@ -110,7 +112,7 @@ int dp_cmd_encode(struct dp_cli *cli, int argc, char **argv)
 	const char *profile_name = "m3", *out_path = NULL, *tokens_path = NULL, *in_path = NULL;
 	struct dp_vision_profile profile;
 	struct dp_error err = { 0 };
-	struct dp_capture *cap = NULL;
+	struct dp_desktop desk = { 0 };
 	struct dp_resizer *rs = NULL;
 	struct dp_frame frame = { 0 }, sent;
 	struct dp_grid grid;
@@ -185,7 +187,7 @@ int dp_cmd_encode(struct dp_cli *cli, int argc, char **argv)
 		return DP_EXIT_USAGE;
 	}
 
-	r = read_input(cli, in_path, monitor, &cap, &frame, &owned, &err);
+	r = read_input(cli, in_path, monitor, &desk, &frame, &owned, &err);
 	if (r < 0) {
 		/* A file that is missing, unreadable or no image is a file error. */
 		code = in_path && r != -ENOMEM && r != -E2BIG ? DP_EXIT_IO : dp_exit_code_from_errno(r);
@@ -264,7 +266,7 @@ fail:
 out:
 	if (owned)
 		dp_image_free(&frame);
-	dp_capture_destroy(cap);
+	dp_desktop_close(&desk);
 	dp_resizer_destroy(rs);
 	free(rows);
 	free(jpeg);

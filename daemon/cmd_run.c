@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "actuators/desktop.h"
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "engine/loop.h"
@@ -196,11 +197,9 @@ static int exit_code(enum dp_task_outcome outcome)
 int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 {
 	struct run_options o = { 0 };
-	struct dp_capture_config cc = { .display = cli->display };
-	struct dp_actuator_config ac = { .display = cli->display };
+	struct dp_desktop_config dc = { .backend = cli->backend, .display = cli->display };
+	struct dp_desktop desk = { 0 };
 	struct dp_loop_config lc = { 0 };
-	struct dp_capture *capture = NULL;
-	struct dp_actuator *actuator = NULL;
 	struct dp_policy *policy = NULL;
 	struct dp_loop_result res;
 	struct dp_error err = { 0 };
@@ -216,12 +215,10 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 		fprintf(stderr, "deskpilot run: neither XDG_STATE_HOME nor HOME is set: pass --run-dir DIR\n");
 		return DP_EXIT_USAGE;
 	}
-	r = dp_capture_create(&capture, &cc, &err);
-	if (r == 0)
-		r = dp_actuator_create(&actuator, &ac, &err);
+	r = dp_desktop_open(&desk, &dc, DP_DESKTOP_CAPTURE | DP_DESKTOP_INPUT, &err);
 	if (r == 0) {
 		struct dp_policy_options po = { .flow_path = o.flow, .data_path = o.data, .vars = o.vars,
-						.script_path = o.script, .actuator = actuator };
+						.script_path = o.script, .actuator = desk.actuator };
 
 		r = dp_policy_create(&policy, &po, &err);
 	}
@@ -236,10 +233,9 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 		lc.ask = ask_terminal;
 		lc.on_step = print_step;
 		dp_settle_options_default(&lc.settle);
-		r = dp_loop_run(&lc, capture, actuator, policy, NULL, &res, &err);
+		r = dp_loop_run(&lc, desk.capture, desk.actuator, policy, NULL, &res, &err);
 	}
-	dp_actuator_destroy(actuator);
-	dp_capture_destroy(capture);
+	dp_desktop_close(&desk);
 	if (policy)
 		policy->impl->destroy(policy);
 	if (r < 0) {

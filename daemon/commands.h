@@ -3,6 +3,7 @@
 
 struct dp_cli {
 	const char *display; /* --display, or NULL for $DISPLAY */
+	const char *backend; /* --backend x11|mutter, or NULL: chosen by the session */
 };
 
 int dp_cmd_shot(struct dp_cli *cli, int argc, char **argv);

@@ -58,7 +58,8 @@ int dp_exit_code_from_errno(int err)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: deskpilot [--display :N] [-v|--verbose] [--log-level LEVEL] COMMAND [ARGS]\n"
+		"Usage: deskpilot [--display :N] [--backend x11|mutter] [-v|--verbose] [--log-level LEVEL]\n"
+		"                 COMMAND [ARGS]\n"
 		"\n"
 		"Desktop automation for Linux: see the screen, act on it, check the result.\n"
 		"\n"
@@ -69,6 +70,9 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --display :N       X display to use (default: $DISPLAY)\n"
+		"  --backend NAME     x11, or mutter (GNOME Wayland: frames through PipeWire, input\n"
+		"                     through its remote-desktop API); default: mutter in a GNOME\n"
+		"                     Wayland session, else x11\n"
 		"  -v, --verbose      log more (repeat for debug)\n"
 		"  --log-level LEVEL  error, warn, info or debug (also $DESKPILOT_LOG)\n"
 		"  -h, --help         this help; COMMAND --help for a command's own\n"
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "display", required_argument, NULL, 'd' },
+		{ "backend", required_argument, NULL, 'b' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,6 +106,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			cli.display = optarg;
+			break;
+		case 'b':
+			cli.backend = optarg;
 			break;
 		case 'v':
 			dp_log_set_level(dp_log_get_level() + 1);

@@ -193,6 +193,35 @@ static void test_window_actions_say_why_not(void)
 	dp_action_clear(&a);
 }
 
+/* The CLI finds the GNOME session by itself (WAYLAND_DISPLAY, mutter on
+ * the bus) and works through its own remote-desktop session. */
+static void test_cli_chooses_mutter(void)
+{
+	const char *deskpilot = getenv("DP_DESKPILOT");
+	char path[PATH_MAX], out[4096], errs[4096], line[512];
+
+	if (!deskpilot) {
+		fprintf(stderr, "skip %s: DP_DESKPILOT is not set\n", __func__);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/shot.png", getenv("TMPDIR"));
+	{
+		const char *const argv[] = { deskpilot, "shot", path, NULL };
+
+		TST_EQ_INT(dp_run(argv, NULL, out, sizeof(out), errs, sizeof(errs)), 0);
+		TST_CHECK(strstr(out, "1280x720") != NULL);
+	}
+	{
+		const char *const argv[] = { deskpilot, "-v", "-v", "act", "click", "321", "123", NULL };
+
+		TST_EQ_INT(dp_run(argv, NULL, out, sizeof(out), errs, sizeof(errs)), 0);
+		TST_CHECK(strstr(errs, "mutter") != NULL);
+		TST_REQUIRE(wait_app_event("button", line, sizeof(line)) == 0);
+		TST_EQ_INT(dp_json_int(line, "x"), 321);
+		TST_EQ_INT(dp_json_int(line, "y"), 123);
+	}
+}
+
 static int run_tests(void)
 {
 	const char *fixture = getenv("DP_GTK_WAYLAND");
@@ -236,6 +265,7 @@ static int run_tests(void)
 		TST_RUN(test_type_text_outside_the_layout);
 		TST_RUN(test_focus_moves_with_clicks);
 		TST_RUN(test_window_actions_say_why_not);
+		TST_RUN(test_cli_chooses_mutter);
 	}
 	dp_actuator_destroy(actuator);
 	dp_capture_destroy(capture);
