@@ -20,56 +20,24 @@
 #include "actuators/actuator.h"
 #include "capture/capture.h"
 #include "capture/mutter_session.h"
-#include "tests/harness/pipewire.h"
+#include "tests/harness/gnome.h"
 #include "tests/harness/xvfb.h"
 #include "tst.h"
 
 #define MONITOR_W 1280
 #define MONITOR_H 720
-#define UNPRIVILEGED 65534
 
-static struct dp_pipewire pw;
-static pid_t mutter_pid;
+static struct dp_gnome gnome;
 static struct dp_mutter_session *session;
 static struct dp_capture *capture;
 static struct dp_actuator *actuator;
 static struct dp_probe app;
-
-static bool installed(const char *path)
-{
-	return access(path, X_OK) == 0;
-}
 
 static void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
 	nanosleep(&ts, NULL);
-}
-
-static int start_mutter(void)
-{
-	static const char *const argv[] = { "mutter", "--headless", "--virtual-monitor", "1280x720",
-					    "--wayland", "--no-x11", NULL };
-	char socket[PATH_MAX + 16];
-	struct dp_error err = { 0 };
-	int r = -ENOENT;
-
-	mutter_pid = dp_spawn_on(NULL, argv);
-	snprintf(socket, sizeof(socket), "%s/wayland-0", getenv("XDG_RUNTIME_DIR"));
-	/* Ready when its remote-desktop API answers. */
-	for (int waited = 0; waited < 20000; waited += 100) {
-		if (access(socket, F_OK) == 0) {
-			r = dp_mutter_session_create(&session, NULL, &err);
-			if (r == 0)
-				break;
-		}
-		sleep_ms(100);
-	}
-	if (r < 0)
-		fprintf(stderr, "mutter did not come up: %s\n", err.message);
-	setenv("WAYLAND_DISPLAY", "wayland-0", 1);
-	return r;
 }
 
 static int wait_app_event(const char *event, char *line, size_t size)
@@ -231,16 +199,10 @@ static int run_tests(void)
 	struct dp_error err = { 0 };
 	int r;
 
-	r = dp_pipewire_start(&pw);
-	if (r < 0) {
-		fprintf(stderr, "cannot start PipeWire: %s\n", strerror(-r));
+	r = dp_gnome_start(&gnome, false);
+	if (r < 0)
 		return EXIT_FAILURE;
-	}
-	if (start_mutter() < 0) {
-		dp_pipewire_stop(&pw);
-		dp_reap(mutter_pid);
-		return EXIT_FAILURE;
-	}
+	session = gnome.session;
 	cc.pipewire.node = dp_mutter_session_node(session);
 	ac.mutter = session;
 	ac.keyboard_layout = "us";
@@ -270,58 +232,20 @@ static int run_tests(void)
 	dp_actuator_destroy(actuator);
 	dp_capture_destroy(capture);
 	dp_probe_stop(&app);
-	dp_mutter_session_destroy(session);
-	dp_reap(mutter_pid);
-	dp_pipewire_stop(&pw);
+	dp_gnome_stop(&gnome);
 	return r < 0 ? EXIT_FAILURE : (tst_failures ? EXIT_FAILURE : EXIT_SUCCESS);
-}
-
-/* As root: a directory for nobody, then this same test as nobody. */
-static int rerun_unprivileged(char **argv)
-{
-	char dir[] = "/tmp/dp-wayland-XXXXXX";
-	pid_t pid;
-	int status = 0;
-
-	if (!mkdtemp(dir) || chown(dir, UNPRIVILEGED, UNPRIVILEGED) < 0) {
-		perror("test directory");
-		return EXIT_FAILURE;
-	}
-	pid = fork();
-	if (pid == 0) {
-		setenv("HOME", dir, 1);
-		setenv("TMPDIR", dir, 1);
-		setenv("XDG_CONFIG_HOME", dir, 1);
-		execlp("setpriv", "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--", argv[0],
-		       (char *)NULL);
-		_exit(127);
-	}
-	waitpid(pid, &status, 0);
-	{
-		const char *const rm[] = { "/bin/rm", "-rf", "--", dir, NULL };
-		char out[64], errs[64];
-
-		dp_run(rm, NULL, out, sizeof(out), errs, sizeof(errs));
-	}
-	return WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_FAILURE;
 }
 
 int main(int argc, char **argv)
 {
 	(void)argc;
-	if (!installed("/usr/bin/mutter") || !installed("/usr/bin/pipewire") || !installed("/usr/bin/wireplumber") ||
-	    access("/usr/lib/python3/dist-packages/gi", F_OK) < 0) {
-		fprintf(stderr, "skipped: needs mutter, pipewire, wireplumber and python3-gi (scripts/deps test)\n");
+	if (!dp_gnome_available(false))
 		return TST_SKIP;
-	}
 	if (!getenv("DP_GTK_WAYLAND")) {
 		fprintf(stderr, "DP_GTK_WAYLAND is not set\n");
 		return EXIT_FAILURE;
 	}
 	if (getuid() == 0)
-		return rerun_unprivileged(argv);
-	/* Never the user's own session. */
-	unsetenv("WAYLAND_DISPLAY");
-	unsetenv("DISPLAY");
+		return dp_gnome_rerun_unprivileged(argv);
 	return run_tests();
 }
