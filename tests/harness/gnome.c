@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+
 #include "capture/mutter_session.h"
 #include "capture/portal_session.h"
 #include "tests/harness/xvfb.h"
@@ -87,21 +89,36 @@ static int wait_for_mutter(struct dp_gnome *g)
 	return r;
 }
 
-/* The portal finds its GNOME backend by XDG_CURRENT_DESKTOP, and the
- * backend needs the compositor's Wayland socket. */
-static int start_portals(struct dp_gnome *g)
+/* The bus starts the portal and its GNOME backend on first use; they find
+ * each other by XDG_CURRENT_DESKTOP and the compositor by WAYLAND_DISPLAY,
+ * which the bus did not have when it started: hand them over. */
+static int start_portals(void)
 {
-	static const char *const backend[] = { "/usr/libexec/xdg-desktop-portal-gnome", NULL };
-	static const char *const portal[] = { "/usr/libexec/xdg-desktop-portal", NULL };
+	sd_bus *bus = NULL;
+	sd_bus_message *m = NULL;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
 	uint32_t sc = 0, rd = 0;
+	int r = sd_bus_open_user(&bus);
 
-	g->portal_backend = dp_spawn_on(NULL, backend);
-	sleep_ms(500);
-	g->portal = dp_spawn_on(NULL, portal);
-	for (int waited = 0; waited < 20000 && !sc; waited += 100) {
+	if (r >= 0)
+		r = sd_bus_message_new_method_call(bus, &m, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+						   "org.freedesktop.DBus", "UpdateActivationEnvironment");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "a{ss}", 2, "WAYLAND_DISPLAY", "wayland-0", "XDG_CURRENT_DESKTOP", "GNOME");
+	if (r >= 0)
+		r = sd_bus_call(bus, m, 0, &e, NULL);
+	if (r < 0)
+		fprintf(stderr, "UpdateActivationEnvironment: %s\n", e.message ? e.message : strerror(-r));
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&e);
+	sd_bus_flush_close_unref(bus);
+	if (r < 0)
+		return r;
+	/* Asking for the version activates the portal. */
+	for (int waited = 0; waited < 20000 && !sc; waited += 200) {
 		dp_portal_versions(&sc, &rd);
 		if (!sc)
-			sleep_ms(100);
+			sleep_ms(200);
 	}
 	if (!sc)
 		fprintf(stderr, "xdg-desktop-portal did not come up\n");
@@ -127,7 +144,7 @@ int dp_gnome_start(struct dp_gnome *g, bool portals)
 	r = wait_for_mutter(g);
 	setenv("WAYLAND_DISPLAY", "wayland-0", 1);
 	if (r == 0 && portals)
-		r = start_portals(g);
+		r = start_portals();
 	if (r < 0)
 		dp_gnome_stop(g);
 	return r;
@@ -135,8 +152,6 @@ int dp_gnome_start(struct dp_gnome *g, bool portals)
 
 void dp_gnome_stop(struct dp_gnome *g)
 {
-	dp_reap(g->portal);
-	dp_reap(g->portal_backend);
 	dp_mutter_session_destroy(g->session);
 	dp_reap(g->mutter);
 	dp_pipewire_stop(&g->pw);

@@ -1,6 +1,7 @@
 /* Test harness: a headless GNOME compositor (mutter) with its own session
  * bus, PipeWire and WirePlumber, and optionally xdg-desktop-portal with
- * the GNOME backend, all in a private XDG_RUNTIME_DIR.  Mutter refuses to
+ * the GNOME backend (started by the bus on first use), all in a private
+ * XDG_RUNTIME_DIR.  Mutter refuses to
  * run as root: tests re-run themselves unprivileged first. */
 #pragma once
 
@@ -13,7 +14,7 @@ struct dp_mutter_session;
 
 struct dp_gnome {
 	struct dp_pipewire pw;
-	pid_t mutter, portal, portal_backend;
+	pid_t mutter;
 	/* A remote-desktop session on the compositor, open once it is up. */
 	struct dp_mutter_session *session;
 };
