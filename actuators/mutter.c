@@ -24,7 +24,6 @@
 #define MAX_HELD 32
 #define PASTE_TIMEOUT_MS 2000
 #define OFFER_SETTLE_MS 150
-#define MOTION_SETTLE_MS 300
 #define XK_Shift_L 0xffe1
 
 struct mutter_actuator {
@@ -92,13 +91,6 @@ static int move_to(struct mutter_actuator *self, struct dp_point p, struct dp_er
 		self->pointer_entered = true;
 		nanosleep(&ts, NULL);
 		r = dp_mutter_pointer_move(self->session, p.x, p.y, err);
-	}
-	if (r == 0) {
-		/* GTK 4 widgets take a press only once a motion over them
-		 * was handled: let the client see the pointer arrive. */
-		struct timespec ts = { 0, MOTION_SETTLE_MS * 1000000L };
-
-		nanosleep(&ts, NULL);
 	}
 	return r;
 }
