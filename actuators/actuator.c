@@ -8,16 +8,16 @@
 #if HAVE_X11
 extern const struct dp_actuator_impl dp_actuator_x11;
 #endif
-#if HAVE_MUTTER
-extern const struct dp_actuator_impl dp_actuator_mutter;
+#if HAVE_WAYLAND
+extern const struct dp_actuator_impl dp_actuator_remote;
 #endif
 
 static const struct dp_actuator_impl *const backends[] = {
 #if HAVE_X11
 	&dp_actuator_x11,
 #endif
-#if HAVE_MUTTER
-	&dp_actuator_mutter,
+#if HAVE_WAYLAND
+	&dp_actuator_remote,
 #endif
 	NULL,
 };

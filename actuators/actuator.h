@@ -15,14 +15,14 @@
 #include "engine/action.h"
 #include "engine/error.h"
 
-struct dp_mutter_session;
+struct dp_remote_input;
 
 struct dp_actuator_config {
-	const char *backend; /* "x11" or "mutter"; NULL picks the first available */
+	const char *backend; /* "x11" or "remote-desktop"; NULL picks the first available */
 	const char *display; /* NULL: $DISPLAY */
-	/* mutter: the remote-desktop session input goes through, and the
-	 * keyboard layout it types with (NULL: $XKB_DEFAULT_LAYOUT, else us). */
-	struct dp_mutter_session *mutter;
+	/* remote-desktop: the session input goes through (actuators/remote_input.h),
+	 * and the keyboard layout it types with (NULL: $XKB_DEFAULT_LAYOUT, else us). */
+	const struct dp_remote_input *remote;
 	const char *keyboard_layout;
 };
 

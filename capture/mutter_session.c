@@ -23,13 +23,6 @@
 
 #define START_TIMEOUT_MS 10000
 
-/* Linux input event codes (linux/input-event-codes.h) mutter expects. */
-#define BTN_LEFT 0x110
-#define BTN_RIGHT 0x111
-#define BTN_MIDDLE 0x112
-#define BTN_SIDE 0x113
-#define BTN_EXTRA 0x114
-
 struct dp_mutter_session {
 	sd_bus *bus;
 	char *rd_session, *sc_session, *stream;
@@ -363,13 +356,12 @@ int dp_mutter_pointer_move(struct dp_mutter_session *s, double x, double y, stru
 
 int dp_mutter_pointer_button(struct dp_mutter_session *s, int button, bool pressed, struct dp_error *err)
 {
-	static const int codes[] = { [1] = BTN_LEFT, [2] = BTN_MIDDLE, [3] = BTN_RIGHT, [8] = BTN_SIDE,
-				      [9] = BTN_EXTRA };
+	int code = dp_evdev_button(button);
 
-	if (button < 1 || button > 9 || !codes[button])
+	if (!code)
 		return dp_error_set(err, -EINVAL, "button %d: mutter takes 1 (left), 2 (middle), 3 (right), 8 or 9",
 				    button);
-	return notify(s, "NotifyPointerButton", err, "ib", codes[button], pressed);
+	return notify(s, "NotifyPointerButton", err, "ib", code, pressed);
 }
 
 int dp_mutter_pointer_scroll(struct dp_mutter_session *s, int dx, int dy, struct dp_error *err)
@@ -440,4 +432,49 @@ int dp_mutter_session_serve(struct dp_mutter_session *s, int timeout_ms, int rea
 			return s->reads_served;
 		sd_bus_wait(s->bus, (uint64_t)left / 1000);
 	}
+}
+
+/* The remote-desktop input interface: the functions above, untyped. */
+static int input_move(void *s, double x, double y, struct dp_error *err)
+{
+	return dp_mutter_pointer_move(s, x, y, err);
+}
+
+static int input_button(void *s, int button, bool pressed, struct dp_error *err)
+{
+	return dp_mutter_pointer_button(s, button, pressed, err);
+}
+
+static int input_scroll(void *s, int dx, int dy, struct dp_error *err)
+{
+	return dp_mutter_pointer_scroll(s, dx, dy, err);
+}
+
+static int input_keysym(void *s, uint32_t keysym, bool pressed, struct dp_error *err)
+{
+	return dp_mutter_keysym(s, keysym, pressed, err);
+}
+
+static int input_offer(void *s, const char *text, struct dp_error *err)
+{
+	return dp_mutter_clipboard_offer(s, text, err);
+}
+
+static int input_serve(void *s, int timeout_ms, int reads, struct dp_error *err)
+{
+	return dp_mutter_session_serve(s, timeout_ms, reads, err);
+}
+
+void dp_mutter_session_input(struct dp_mutter_session *s, struct dp_remote_input *out)
+{
+	*out = (struct dp_remote_input){
+		.name = "mutter",
+		.session = s,
+		.pointer_move = input_move,
+		.pointer_button = input_button,
+		.pointer_scroll = input_scroll,
+		.keysym = input_keysym,
+		.clipboard_offer = input_offer,
+		.clipboard_serve = input_serve,
+	};
 }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "actuators/remote_input.h"
 #include "engine/error.h"
 
 struct dp_mutter_session;
@@ -35,6 +36,9 @@ int dp_mutter_pointer_button(struct dp_mutter_session *s, int button, bool press
 /* Wheel clicks: +dy down, +dx right. */
 int dp_mutter_pointer_scroll(struct dp_mutter_session *s, int dx, int dy, struct dp_error *err);
 int dp_mutter_keysym(struct dp_mutter_session *s, uint32_t keysym, bool pressed, struct dp_error *err);
+
+/* The input functions below as the actuator's remote-desktop interface. */
+void dp_mutter_session_input(struct dp_mutter_session *s, struct dp_remote_input *out);
 
 /* Offers text as the clipboard's content; an application's paste is served
  * while dp_mutter_session_serve() runs.  Returns 0 or a negative errno. */

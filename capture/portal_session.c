@@ -3,6 +3,7 @@
 #include "capture/portal_session.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@ struct dp_portal_session {
 	char sender[64]; /* unique name as request paths spell it */
 	unsigned next_token;
 	char *session;
+	bool input;
 	uint32_t screencast_version;
 	uint32_t node;
 	int fd;
@@ -278,6 +280,7 @@ int dp_portal_session_create(struct dp_portal_session **out, const struct dp_por
 	if (!s)
 		return dp_error_set(err, -ENOMEM, "out of memory");
 	s->fd = -1;
+	s->input = o->input;
 	r = sd_bus_open_user(&s->bus);
 	if (r < 0) {
 		r = dp_error_set(err, r, "cannot connect to the session bus: %s", strerror(-r));
@@ -359,4 +362,78 @@ int dp_portal_session_take_fd(struct dp_portal_session *s)
 const char *dp_portal_session_restore_token(const struct dp_portal_session *s)
 {
 	return s->restore_token;
+}
+
+/* --- input through the RemoteDesktop portal ------------------------------ */
+
+static int notify(struct dp_portal_session *s, const char *method, struct dp_error *err, const char *types, ...)
+{
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	sd_bus_message *m = NULL;
+	va_list ap;
+	int r;
+
+	if (!s->input)
+		return dp_error_set(err, -ENOTSUP, "this portal session was started without input");
+	r = sd_bus_message_new_method_call(s->bus, &m, PORTAL_NAME, PORTAL_PATH, REMOTEDESKTOP, method);
+	if (r >= 0)
+		r = sd_bus_message_append(m, "oa{sv}", s->session, 0);
+	if (r >= 0) {
+		va_start(ap, types);
+		r = sd_bus_message_appendv(m, types, ap);
+		va_end(ap);
+	}
+	if (r >= 0)
+		r = sd_bus_call(s->bus, m, 0, &e, NULL);
+	if (r < 0)
+		r = dp_error_set(err, r, "%s: %s", method, e.message ? e.message : strerror(-r));
+	sd_bus_message_unref(m);
+	sd_bus_error_free(&e);
+	return r < 0 ? r : 0;
+}
+
+static int input_move(void *data, double x, double y, struct dp_error *err)
+{
+	struct dp_portal_session *s = data;
+
+	return notify(s, "NotifyPointerMotionAbsolute", err, "udd", s->node, x, y);
+}
+
+static int input_button(void *data, int button, bool pressed, struct dp_error *err)
+{
+	int code = dp_evdev_button(button);
+
+	if (!code)
+		return dp_error_set(err, -EINVAL, "button %d: the portal takes 1 (left), 2 (middle), 3 (right), 8 or 9",
+				    button);
+	return notify(data, "NotifyPointerButton", err, "iu", code, (uint32_t)pressed);
+}
+
+static int input_scroll(void *data, int dx, int dy, struct dp_error *err)
+{
+	int r = 0;
+
+	/* Axis 0 is vertical, 1 horizontal; steps are wheel clicks. */
+	if (dy)
+		r = notify(data, "NotifyPointerAxisDiscrete", err, "ui", 0u, dy);
+	if (r == 0 && dx)
+		r = notify(data, "NotifyPointerAxisDiscrete", err, "ui", 1u, dx);
+	return r;
+}
+
+static int input_keysym(void *data, uint32_t keysym, bool pressed, struct dp_error *err)
+{
+	return notify(data, "NotifyKeyboardKeysym", err, "iu", (int32_t)keysym, (uint32_t)pressed);
+}
+
+void dp_portal_session_input(struct dp_portal_session *s, struct dp_remote_input *out)
+{
+	*out = (struct dp_remote_input){
+		.name = "the portal",
+		.session = s,
+		.pointer_move = input_move,
+		.pointer_button = input_button,
+		.pointer_scroll = input_scroll,
+		.keysym = input_keysym,
+	};
 }

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "actuators/remote_input.h"
 #include "engine/error.h"
 
 struct dp_portal_session;
@@ -37,5 +38,10 @@ uint32_t dp_portal_session_node(const struct dp_portal_session *s);
 int dp_portal_session_take_fd(struct dp_portal_session *s);
 /* The token for the next session (empty when the portal gave none). */
 const char *dp_portal_session_restore_token(const struct dp_portal_session *s);
+/* Input through the portal's RemoteDesktop session (options.input), as
+ * the actuator's remote-desktop interface.  This portal generation has no
+ * clipboard: text outside the keyboard layout cannot be typed. */
+void dp_portal_session_input(struct dp_portal_session *s, struct dp_remote_input *out);
+
 /* The portal interfaces' versions, for `deskpilot doctor`. */
 void dp_portal_versions(uint32_t *screencast, uint32_t *remote_desktop);

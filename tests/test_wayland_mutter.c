@@ -195,7 +195,8 @@ static int run_tests(void)
 	const char *fixture = getenv("DP_GTK_WAYLAND");
 	const char *app_argv[] = { "/usr/bin/python3", fixture, NULL };
 	struct dp_capture_config cc = { .backend = "pipewire" };
-	struct dp_actuator_config ac = { .backend = "mutter" };
+	struct dp_actuator_config ac = { .backend = "remote-desktop" };
+	struct dp_remote_input remote;
 	struct dp_error err = { 0 };
 	int r;
 
@@ -204,7 +205,8 @@ static int run_tests(void)
 		return EXIT_FAILURE;
 	session = gnome.session;
 	cc.pipewire.node = dp_mutter_session_node(session);
-	ac.mutter = session;
+	dp_mutter_session_input(session, &remote);
+	ac.remote = &remote;
 	ac.keyboard_layout = "us";
 	if (dp_app_start(&app, NULL, app_argv) < 0) {
 		fprintf(stderr, "the GTK Wayland fixture did not start\n");

@@ -213,13 +213,15 @@ static void test_revoked_token_is_reported(void)
 static int run_tests(void)
 {
 	struct dp_capture_config cc = { .backend = "pipewire" };
-	struct dp_actuator_config ac = { .backend = "mutter", .keyboard_layout = "us" };
+	struct dp_actuator_config ac = { .backend = "remote-desktop", .keyboard_layout = "us" };
+	struct dp_remote_input remote;
 	struct dp_error err = { 0 };
 
 	if (dp_gnome_start(&gnome, true) < 0)
 		return EXIT_FAILURE;
 	cc.pipewire.node = dp_mutter_session_node(gnome.session);
-	ac.mutter = gnome.session;
+	dp_mutter_session_input(gnome.session, &remote);
+	ac.remote = &remote;
 	if (dp_capture_create(&screen, &cc, &err) < 0 || dp_actuator_create(&input, &ac, &err) < 0 ||
 	    dp_ocr_create(&ocr, "eng", &err) < 0) {
 		fprintf(stderr, "%s\n", err.message);

@@ -1,9 +1,10 @@
-/* Input on GNOME Wayland through mutter's remote-desktop session
- * (capture/mutter_session.h): the pointer in monitor pixels, keys as
- * keysyms, and text outside the keyboard layout through the clipboard,
- * because mutter silently drops keysyms the current layout lacks.
- * Windows cannot be managed by another client on Wayland: those actions
- * are refused with the reason. */
+/* Input on Wayland through a remote-desktop session (remote_input.h:
+ * mutter's own or the portal's): the pointer in monitor pixels, keys as
+ * keysyms, and text outside the keyboard layout through the session's
+ * clipboard, because the compositor silently drops keysyms the current
+ * layout lacks; where the session has no clipboard, such text is refused
+ * naming the characters.  Windows cannot be managed by another client on
+ * Wayland: those actions are refused with the reason. */
 #define DP_LOG_SUBSYS "input"
 
 #include <errno.h>
@@ -18,7 +19,7 @@
 #include "actuators/actuator.h"
 #include "actuators/keynames.h"
 #include "actuators/launch.h"
-#include "capture/mutter_session.h"
+#include "actuators/remote_input.h"
 #include "engine/log.h"
 
 #define MAX_HELD 32
@@ -26,25 +27,25 @@
 #define OFFER_SETTLE_MS 150
 #define XK_Shift_L 0xffe1
 
-struct mutter_actuator {
+struct remote_actuator {
 	struct dp_actuator base;
-	struct dp_mutter_session *session; /* not ours */
+	struct dp_remote_input in;
 	struct xkb_context *xkb;
-	struct xkb_keymap *keymap;         /* the layout mutter types with */
+	struct xkb_keymap *keymap;         /* the layout the compositor types with */
 	uint32_t held[MAX_HELD];           /* keysyms pressed and not yet released */
 	size_t n_held;
 	int buttons_held;                  /* bit per button */
 	bool pointer_entered;
 };
 
-static struct mutter_actuator *mutter_of(struct dp_actuator *act)
+static struct remote_actuator *remote_of(struct dp_actuator *act)
 {
-	return (struct mutter_actuator *)act;
+	return (struct remote_actuator *)act;
 }
 
-static int key(struct mutter_actuator *self, uint32_t keysym, bool pressed, struct dp_error *err)
+static int key(struct remote_actuator *self, uint32_t keysym, bool pressed, struct dp_error *err)
 {
-	int r = dp_mutter_keysym(self->session, keysym, pressed, err);
+	int r = self->in.keysym(self->in.session, keysym, pressed, err);
 
 	if (r < 0)
 		return r;
@@ -61,7 +62,7 @@ static int key(struct mutter_actuator *self, uint32_t keysym, bool pressed, stru
 	return 0;
 }
 
-static void release_keys_since(struct mutter_actuator *self, size_t mark)
+static void release_keys_since(struct remote_actuator *self, size_t mark)
 {
 	struct dp_error ignored = { 0 };
 
@@ -69,33 +70,34 @@ static void release_keys_since(struct mutter_actuator *self, size_t mark)
 		key(self, self->held[self->n_held - 1], false, &ignored);
 }
 
-static int button(struct mutter_actuator *self, int b, bool pressed, struct dp_error *err)
+static int button(struct remote_actuator *self, int b, bool pressed, struct dp_error *err)
 {
-	int r = dp_mutter_pointer_button(self->session, b, pressed, err);
+	int r = self->in.pointer_button(self->in.session, b, pressed, err);
 
 	if (r == 0)
 		self->buttons_held = pressed ? self->buttons_held | (1 << b) : self->buttons_held & ~(1 << b);
 	return r;
 }
 
-/* The pointer's first motion in a session makes mutter send the surface
- * under it an enter event; a button right behind it arrives before the
- * client has pointer focus and is lost.  So the first move waits a bit. */
-static int move_to(struct mutter_actuator *self, struct dp_point p, struct dp_error *err)
+/* The pointer's first motion in a session makes the compositor send the
+ * surface under it an enter event; a button right behind it arrives
+ * before the client has pointer focus and is lost.  So the first move
+ * waits a bit. */
+static int move_to(struct remote_actuator *self, struct dp_point p, struct dp_error *err)
 {
-	int r = dp_mutter_pointer_move(self->session, p.x, p.y, err);
+	int r = self->in.pointer_move(self->in.session, p.x, p.y, err);
 
 	if (r == 0 && !self->pointer_entered) {
 		struct timespec ts = { 0, 150 * 1000000L };
 
 		self->pointer_entered = true;
 		nanosleep(&ts, NULL);
-		r = dp_mutter_pointer_move(self->session, p.x, p.y, err);
+		r = self->in.pointer_move(self->in.session, p.x, p.y, err);
 	}
 	return r;
 }
 
-static int press_chord(struct mutter_actuator *self, const char *chord, struct dp_error *err)
+static int press_chord(struct remote_actuator *self, const char *chord, struct dp_error *err)
 {
 	uint32_t syms[DP_CHORD_MAX];
 	int n = dp_chord_parse(chord, syms, err), r = 0;
@@ -105,9 +107,9 @@ static int press_chord(struct mutter_actuator *self, const char *chord, struct d
 	return n < 0 ? n : r;
 }
 
-/* Is there a key for keysym in the layout?  Those are the ones mutter
- * types; it adds Shift or AltGr itself for higher levels. */
-static bool in_layout(struct mutter_actuator *self, uint32_t keysym)
+/* Is there a key for keysym in the layout?  Those are the ones the
+ * compositor types; it adds Shift or AltGr itself for higher levels. */
+static bool in_layout(struct remote_actuator *self, uint32_t keysym)
 {
 	xkb_keycode_t min = xkb_keymap_min_keycode(self->keymap), max = xkb_keymap_max_keycode(self->keymap);
 
@@ -126,22 +128,22 @@ static bool in_layout(struct mutter_actuator *self, uint32_t keysym)
 	return false;
 }
 
-static int type_paste(struct mutter_actuator *self, const char *text, const char *why, struct dp_action_result *res,
+static int type_paste(struct remote_actuator *self, const char *text, const char *why, struct dp_action_result *res,
 		      struct dp_error *err)
 {
 	size_t mark = self->n_held;
-	int before, r = dp_mutter_clipboard_offer(self->session, text, err);
+	int before, r = self->in.clipboard_offer(self->in.session, text, err);
 
-	/* Let the offer reach the focused client (and mutter's clipboard
-	 * manager read it) before the paste chord asks for it. */
-	before = r < 0 ? r : dp_mutter_session_serve(self->session, OFFER_SETTLE_MS, INT32_MAX, err);
+	/* Let the offer reach the focused client (and the compositor's
+	 * clipboard manager read it) before the paste chord asks for it. */
+	before = r < 0 ? r : self->in.clipboard_serve(self->in.session, OFFER_SETTLE_MS, INT32_MAX, err);
 	if (before < 0)
 		return before;
 	r = press_chord(self, "ctrl+v", err);
 	release_keys_since(self, mark);
 	if (r < 0)
 		return r;
-	r = dp_mutter_session_serve(self->session, PASTE_TIMEOUT_MS, before + 1, err);
+	r = self->in.clipboard_serve(self->in.session, PASTE_TIMEOUT_MS, before + 1, err);
 	if (r < 0)
 		return r;
 	if (r <= before)
@@ -151,7 +153,31 @@ static int type_paste(struct mutter_actuator *self, const char *text, const char
 	return 0;
 }
 
-static int type_text(struct mutter_actuator *self, const char *text, enum dp_text_method method,
+/* No clipboard in this session: name what cannot be typed. */
+static int refuse_unlayouted(struct remote_actuator *self, const uint32_t *syms, size_t n, struct dp_error *err)
+{
+	char list[160] = "";
+	size_t used = 0, count = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char utf8[8];
+
+		if (in_layout(self, syms[i]))
+			continue;
+		count++;
+		if (xkb_keysym_to_utf8(syms[i], utf8, sizeof(utf8)) > 0 && used + strlen(utf8) + 2 < sizeof(list))
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? " " : "", utf8);
+	}
+	if (!count)
+		return dp_error_set(err, -ENOTSUP, "%s offers no clipboard to paste through; type it as keys",
+				    self->in.name);
+	return dp_error_set(err, -ENOTSUP,
+			    "%zu characters are not in the keyboard layout and %s offers no clipboard to paste them "
+			    "through (xdg-desktop-portal's RemoteDesktop has one from version 2): %s",
+			    count, self->in.name, list);
+}
+
+static int type_text(struct remote_actuator *self, const char *text, enum dp_text_method method,
 		     struct dp_action_result *res, struct dp_error *err)
 {
 	uint32_t *syms;
@@ -162,6 +188,11 @@ static int type_text(struct mutter_actuator *self, const char *text, enum dp_tex
 		return r;
 	for (size_t i = 0; i < n; i++)
 		missing += !in_layout(self, syms[i]);
+	if ((method == DP_TEXT_PASTE || missing) && !self->in.clipboard_offer) {
+		r = refuse_unlayouted(self, syms, n, err);
+		free(syms);
+		return r;
+	}
 	if (method == DP_TEXT_PASTE || missing) {
 		char why[96] = "";
 
@@ -181,7 +212,7 @@ static int type_text(struct mutter_actuator *self, const char *text, enum dp_tex
 	return r;
 }
 
-static int do_pointer(struct mutter_actuator *self, const struct dp_action *a, struct dp_action_result *res,
+static int do_pointer(struct remote_actuator *self, const struct dp_action *a, struct dp_action_result *res,
 		      struct dp_error *err)
 {
 	size_t mark = self->n_held;
@@ -227,7 +258,7 @@ static int do_pointer(struct mutter_actuator *self, const struct dp_action *a, s
 			 a->path[0].y, a->path[a->n_path - 1].x, a->path[a->n_path - 1].y);
 		break;
 	case DP_ACTION_SCROLL:
-		r = dp_mutter_pointer_scroll(self->session, a->dx, a->dy, err);
+		r = self->in.pointer_scroll(self->in.session, a->dx, a->dy, err);
 		snprintf(res->summary, sizeof(res->summary), "scrolled dx=%d dy=%d", a->dx, a->dy);
 		break;
 	default:
@@ -237,7 +268,7 @@ static int do_pointer(struct mutter_actuator *self, const struct dp_action *a, s
 	return r;
 }
 
-static int do_keys(struct mutter_actuator *self, const struct dp_action *a, struct dp_action_result *res,
+static int do_keys(struct remote_actuator *self, const struct dp_action *a, struct dp_action_result *res,
 		   struct dp_error *err)
 {
 	size_t mark = self->n_held;
@@ -277,10 +308,10 @@ static int do_keys(struct mutter_actuator *self, const struct dp_action *a, stru
 	}
 }
 
-static int mutter_perform(struct dp_actuator *act, const struct dp_action *a, struct dp_action_result *res,
+static int remote_perform(struct dp_actuator *act, const struct dp_action *a, struct dp_action_result *res,
 			  struct dp_error *err)
 {
-	struct mutter_actuator *self = mutter_of(act);
+	struct remote_actuator *self = remote_of(act);
 
 	switch (a->type) {
 	case DP_ACTION_CLICK:
@@ -320,7 +351,7 @@ static int mutter_perform(struct dp_actuator *act, const struct dp_action *a, st
 	}
 }
 
-static int mutter_windows(struct dp_actuator *act, const struct dp_window_match *match, struct dp_window_info *out,
+static int remote_windows(struct dp_actuator *act, const struct dp_window_match *match, struct dp_window_info *out,
 			  size_t max, size_t *count, struct dp_error *err)
 {
 	(void)act, (void)match, (void)out, (void)max;
@@ -329,9 +360,9 @@ static int mutter_windows(struct dp_actuator *act, const struct dp_window_match 
 					   "client the others' windows");
 }
 
-static void mutter_release_all(struct dp_actuator *act)
+static void remote_release_all(struct dp_actuator *act)
 {
-	struct mutter_actuator *self = mutter_of(act);
+	struct remote_actuator *self = remote_of(act);
 	struct dp_error ignored = { 0 };
 
 	release_keys_since(self, 0);
@@ -340,58 +371,59 @@ static void mutter_release_all(struct dp_actuator *act)
 			button(self, b, false, &ignored);
 }
 
-static void mutter_destroy(struct dp_actuator *act)
+static void remote_destroy(struct dp_actuator *act)
 {
-	struct mutter_actuator *self = mutter_of(act);
+	struct remote_actuator *self = remote_of(act);
 
-	if (self->session)
-		mutter_release_all(act);
+	if (self->in.session)
+		remote_release_all(act);
 	xkb_keymap_unref(self->keymap);
 	xkb_context_unref(self->xkb);
 	free(self);
 }
 
-static int mutter_create(struct dp_actuator **out, const struct dp_actuator_config *config, struct dp_error *err);
+static int remote_create(struct dp_actuator **out, const struct dp_actuator_config *config, struct dp_error *err);
 
-const struct dp_actuator_impl dp_actuator_mutter = {
-	.name = "mutter",
-	.create = mutter_create,
-	.perform = mutter_perform,
-	.windows = mutter_windows,
-	.release_all = mutter_release_all,
-	.destroy = mutter_destroy,
+const struct dp_actuator_impl dp_actuator_remote = {
+	.name = "remote-desktop",
+	.create = remote_create,
+	.perform = remote_perform,
+	.windows = remote_windows,
+	.release_all = remote_release_all,
+	.destroy = remote_destroy,
 };
 
-static int mutter_create(struct dp_actuator **out, const struct dp_actuator_config *config, struct dp_error *err)
+static int remote_create(struct dp_actuator **out, const struct dp_actuator_config *config, struct dp_error *err)
 {
-	struct mutter_actuator *self;
+	struct remote_actuator *self;
 	struct xkb_rule_names names = { .layout = config->keyboard_layout };
 	int r;
 
-	if (!config->mutter)
-		return dp_error_set(err, -EINVAL, "the mutter input backend needs a remote-desktop session");
+	if (!config->remote || !config->remote->keysym)
+		return dp_error_set(err, -EINVAL, "the remote-desktop input backend needs a session");
 	self = calloc(1, sizeof(*self));
 	if (!self)
 		return dp_error_set(err, -ENOMEM, "out of memory");
-	self->base.impl = &dp_actuator_mutter;
+	self->base.impl = &dp_actuator_remote;
 	self->xkb = xkb_context_new(XKB_CONTEXT_NO_FLAGS);
 	/* NULL names take XKB_DEFAULT_LAYOUT and friends, else "us". */
 	self->keymap = self->xkb ? xkb_keymap_new_from_names(self->xkb, &names, XKB_KEYMAP_COMPILE_NO_FLAGS) : NULL;
 	if (!self->keymap) {
-		mutter_destroy(&self->base);
+		remote_destroy(&self->base);
 		return dp_error_set(err, -EINVAL, "cannot compile the keyboard layout '%s' (is xkb-data installed?)",
 				    config->keyboard_layout ? config->keyboard_layout : "default");
 	}
-	/* Mutter can drop the first key after a session starts: a harmless
-	 * Shift tap goes first. */
-	r = dp_mutter_keysym(config->mutter, XK_Shift_L, true, err);
+	self->in = *config->remote;
+	/* The compositor can drop the first key after a session starts: a
+	 * harmless Shift tap goes first. */
+	r = self->in.keysym(self->in.session, XK_Shift_L, true, err);
 	if (r == 0)
-		r = dp_mutter_keysym(config->mutter, XK_Shift_L, false, err);
+		r = self->in.keysym(self->in.session, XK_Shift_L, false, err);
 	if (r < 0) {
-		mutter_destroy(&self->base);
+		self->in.session = NULL;
+		remote_destroy(&self->base);
 		return r;
 	}
-	self->session = config->mutter;
 	*out = &self->base;
 	return 0;
 }
