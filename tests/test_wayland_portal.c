@@ -20,6 +20,7 @@
 #include "engine/locate.h"
 #include "engine/ocr.h"
 #include "tests/harness/gnome.h"
+#include "tests/harness/xvfb.h"
 #include "tst.h"
 
 static struct dp_gnome gnome;
@@ -97,30 +98,57 @@ static bool button_enabled(struct dp_point center)
 	return ((px >> 16) & 0xff) < 110 && (px & 0xff) > 180;
 }
 
+/* A switch that is on shows a blue trough left of its knob. */
+static bool switch_on(struct dp_point center)
+{
+	struct dp_frame frame;
+	uint32_t px;
+
+	if (grab_settled(&frame) < 0)
+		return false;
+	px = dp_frame_pixel(&frame, center.x - 12, center.y);
+	return ((px >> 16) & 0xff) < 110 && (px & 0xff) > 180;
+}
+
 static void click_at(struct dp_point p)
 {
 	click((struct dp_rect){ p.x, p.y, 1, 1 });
 }
 
 /* The dialog as a person answers it: pick the monitor (the headless
- * compositor's virtual one is "MetaVendor"), then Share.  OCR reads the
- * title and Cancel but not the white-on-blue Share; the header bar is
- * symmetric, so Share sits where Cancel's mirror image about the title
- * is.  As the step loop does, a click that did not do what it should is
- * tried again: in GTK 4 a click right after the pointer arrived can go
- * unseen. */
+ * compositor's virtual one is "MetaVendor"), then Share.  OCR reads
+ * Cancel but not the white-on-blue Share; the dialog is centred and its
+ * header bar symmetric, so Share is Cancel's mirror image.  As the step
+ * loop does, a click that did not do what it should is tried again: in
+ * GTK 4 a click right after the pointer arrived can go unseen. */
+static bool want_input;
+
 static void accept_dialog(void *data)
 {
 	bool *clicked = data;
-	struct dp_rect monitor, title, cancel;
+	struct dp_rect monitor, cancel;
+	struct dp_frame frame;
 	struct dp_point share;
 
-	if (!find_text("MetaVendor", &monitor) || !find_text("Screen Share", &title) || !find_text("Cancel", &cancel))
+	if (!find_text("MetaVendor", &monitor) || !find_text("Cancel", &cancel) || grab_settled(&frame) < 0)
 		return;
-	share.x = 2 * (title.x + title.width / 2) - (cancel.x + cancel.width / 2);
+	share.x = frame.width - (cancel.x + cancel.width / 2);
 	share.y = cancel.y + cancel.height / 2;
 	for (int tries = 0; tries < 4 && !button_enabled(share); tries++)
 		click(monitor);
+	/* The remote-desktop dialog also asks whether input is allowed: its
+	 * switch sits at the row's right end, mirroring the label's start. */
+	if (want_input) {
+		struct dp_rect label;
+		struct dp_point toggle;
+
+		if (!find_text("Allow remote interaction", &label))
+			return;
+		toggle.x = frame.width - label.x - 24;
+		toggle.y = label.y + label.height / 2;
+		for (int tries = 0; tries < 4 && !switch_on(toggle); tries++)
+			click_at(toggle);
+	}
 	for (int tries = 0; tries < 4 && button_enabled(share); tries++) {
 		click_at(share);
 		*clicked = true;
@@ -210,6 +238,62 @@ static void test_revoked_token_is_reported(void)
 	TST_CHECK(strstr(err.message, "consent") != NULL);
 }
 
+/* Input through the portal's RemoteDesktop session into a Wayland app:
+ * clicks and layout text arrive exactly; text outside the layout is
+ * refused naming the characters (this portal has no clipboard). */
+static void test_portal_input(void)
+{
+	const char *app_argv[] = { "/usr/bin/python3", getenv("DP_GTK_WAYLAND"), NULL };
+	bool clicked = false;
+	struct dp_portal_options o = { .input = true, .waiting_for_consent = accept_dialog, .data = &clicked,
+				       .timeout_ms = 30000 };
+	struct dp_actuator_config ac = { .backend = "remote-desktop", .keyboard_layout = "us" };
+	struct dp_portal_session *s = NULL;
+	struct dp_actuator *keys = NULL;
+	struct dp_remote_input remote;
+	struct dp_error err = { 0 };
+	struct dp_action_result res;
+	struct dp_action a = { .type = DP_ACTION_CLICK, .has_point = true, .button = 1, .count = 1 };
+	struct dp_probe app;
+	char line[512], text[256];
+
+	TST_REQUIRE(dp_app_start(&app, NULL, app_argv) == 0);
+	want_input = true;
+	if (dp_portal_session_create(&s, &o, &err) < 0) {
+		fprintf(stderr, "portal: %s\n", err.message);
+		dp_probe_stop(&app);
+		TST_REQUIRE(!"the remote-desktop portal session starts");
+	}
+	dp_portal_session_input(s, &remote);
+	ac.remote = &remote;
+	if (dp_actuator_create(&keys, &ac, &err) < 0)
+		fprintf(stderr, "portal input: %s\n", err.message);
+	TST_REQUIRE(keys);
+	/* The dialog's clicks reached the app's area too: start afresh. */
+	while (dp_probe_wait(&app, "button", 300, line, sizeof(line)) == 0)
+		;
+	a.point = (struct dp_point){ 777, 111 };
+	TST_CHECK(dp_actuator_perform(keys, &a, &res, &err) == 0);
+	TST_REQUIRE(dp_probe_wait(&app, "button", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(dp_json_int(line, "x"), 777);
+	TST_EQ_INT(dp_json_int(line, "y"), 111);
+
+	a.point = (struct dp_point){ 640, 315 };
+	TST_CHECK(dp_actuator_perform(keys, &a, &res, &err) == 0);
+	a = (struct dp_action){ .type = DP_ACTION_TYPE, .text = "Portal typed: 7 <ok>" };
+	TST_CHECK(dp_actuator_perform(keys, &a, &res, &err) == 0);
+	sleep_ms(300);
+	TST_REQUIRE(dp_app_text(&app, text, sizeof(text)) == 0);
+	TST_EQ_STR(text, "Portal typed: 7 <ok>");
+
+	a.text = "naïve 日本";
+	TST_EQ_INT(dp_actuator_perform(keys, &a, &res, &err), -ENOTSUP);
+	TST_CHECK(strstr(err.message, "ï 日 本") != NULL);
+	dp_actuator_destroy(keys);
+	dp_portal_session_destroy(s);
+	dp_probe_stop(&app);
+}
+
 static int run_tests(void)
 {
 	struct dp_capture_config cc = { .backend = "pipewire" };
@@ -229,6 +313,9 @@ static int run_tests(void)
 	} else {
 		TST_RUN(test_consent_then_capture);
 		TST_RUN(test_restore_token_starts_unattended);
+		TST_RUN(test_portal_input);
+		/* Last: xdg-desktop-portal-gnome 43 exits when a session is
+		 * closed under its open dialog, as this test does. */
 		TST_RUN(test_revoked_token_is_reported);
 	}
 	dp_ocr_destroy(ocr);
