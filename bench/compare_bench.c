@@ -333,6 +333,10 @@ static int check_step(struct bench *b, enum pipeline pl, const struct step *s, c
 		}
 	}
 	r->observations++;
+	if (getenv("DP_COMPARE_VERBOSE"))
+		fprintf(stderr, "bench-compare: %s step %s: %.1f ms, app %.1f ms%s\n", pipeline_key[pl],
+			s->kind == S_FOCUS ? "focus" : s->kind == S_CLICK ? "click" : s->kind == S_TYPE ? "type" : s->text,
+			(double)out->total_ns / 1e6, (double)out->app_ns / 1e6, out->slow ? " (late)" : "");
 	if (s->kind == S_CLICK) {
 		r->clicks++;
 		r->misplaced += presses != 1 || hits != 1;
