@@ -136,6 +136,9 @@ struct bench {
 	int devnull;
 	unsigned shots;
 	uint32_t quiet_ms;
+	/* deskpilot's own account of each step, per phase (ns) */
+	int64_t phase_ns[DP_PHASE_COUNT][MAX_REPS * MAX_STEPS];
+	size_t n_phase;
 };
 
 static int fail(const char *what, const char *why)
@@ -591,6 +594,18 @@ static int watch_decide(struct dp_policy *policy, const struct dp_observation *o
 
 static const struct dp_policy_impl watcher_impl = { .name = "watcher", .decide = watch_decide };
 
+/* The loop's phase timings of each task step (not the final "done"). */
+static void on_step(void *data, const struct dp_step_record *rec)
+{
+	struct bench *b = data;
+
+	if (rec->step > b->n_steps || b->n_phase >= MAX_REPS * MAX_STEPS)
+		return;
+	for (int p = 0; p < DP_PHASE_COUNT; p++)
+		b->phase_ns[p][b->n_phase] = rec->phase_us[p] * 1000;
+	b->n_phase++;
+}
+
 static int write_script(struct bench *b, const char *path)
 {
 	FILE *f = fopen(path, "w");
@@ -635,7 +650,7 @@ static int run_deskpilot(struct bench *b, int64_t *task_ns)
 	struct dp_capture_config cc = { .display = b->xvfb.display };
 	struct dp_actuator_config ac = { .display = b->xvfb.display };
 	struct dp_loop_config lc = { .task_id = "compare", .instruction = "the compare task",
-				     .max_steps = (uint32_t)b->n_steps + 1 };
+				     .max_steps = (uint32_t)b->n_steps + 1, .on_step = on_step, .on_step_data = b };
 	struct watcher w = { .base.impl = &watcher_impl, .b = b, .task_ns = task_ns };
 	struct dp_capture *capture = NULL;
 	struct dp_actuator *actuator = NULL;
@@ -803,7 +818,7 @@ static const char *yes(bool ok)
 	return ok ? "yes" : "NO";
 }
 
-static void print_report(const struct bench *b, const struct summary *sm, size_t reps, FILE *json)
+static void print_report(struct bench *b, const struct summary *sm, size_t reps, FILE *json)
 {
 	const struct summary *a = &sm[P_DESKPILOT], *demo = &sm[P_DEMO];
 	const struct result *ra = &results[P_DESKPILOT];
@@ -870,8 +885,20 @@ static void print_report(const struct bench *b, const struct summary *sm, size_t
 		printf("  %-52s %-22s %s\n", "harness overhead < 15 ms (less the 75 ms quiet window)", v,
 		       yes(a->overhead_less_quiet.median < 15));
 	}
+	printf("\ndeskpilot's steps by phase (medians, ms):");
 	if (json)
-		fprintf(json, "\n  },\n  \"goals\": {\"premature\": %s, \"typing_errors\": %s, \"misplaced\": %s, "
+		fprintf(json, "\n  },\n  \"deskpilot_phases_ms\": {");
+	for (int p = 0; p < DP_PHASE_COUNT; p++) {
+		struct dp_stats st;
+
+		dp_stats_summarize(b->phase_ns[p], b->n_phase, 1e6, &st);
+		printf(" %s %.2f", dp_phase_name((enum dp_phase)p), st.median);
+		if (json)
+			fprintf(json, "%s\"%s\": %.3f", p ? ", " : "", dp_phase_name((enum dp_phase)p), st.median);
+	}
+	printf("\n");
+	if (json)
+		fprintf(json, "},\n  \"goals\": {\"premature\": %s, \"typing_errors\": %s, \"misplaced\": %s, "
 			"\"responsive_ratio_vs_demo\": %.2f, \"responsive_20x\": %s, \"slow_faster_than_demo\": %s, "
 			"\"overhead_under_15ms\": %s}\n}\n", ra->premature ? "false" : "true",
 			ra->typing_errors ? "false" : "true", ra->misplaced ? "false" : "true", have_demo ? ratio : 0.0,

@@ -55,8 +55,8 @@
  *     modifier (Return, Tab, Escape, ctrl+a ...) react at once, or, with
  *     PERCENT % probability, after MIN_MS..MAX_MS (uniform) as a burst of
  *     1 to 3 draws of a 600x400 area 20 ms apart.  The choices come from a
- *     generator seeded with SEED, one draw per such event, so the same
- *     events give the same slow reactions.  A late reaction that comes
+ *     generator seeded with SEED (three numbers per such event, used or
+ *     not), so the same events give the same slow reactions.  A late reaction that comes
  *     while another is due merges with it (the later time wins).
  * Every reaction, when drawn, is reported:
  *   {"event":"react","cause":"button","delay_ms":812,"received_ns":...,
