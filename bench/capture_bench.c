@@ -11,7 +11,9 @@
  * Goals: grab within 2x of memcpy, change map within 1.5x of memcmp.  It
  * prints numbers only: no pass/fail, no timed assertions.
  *
- * Run: DP_PROBE=build/tests/probe build/bench/bench-capture [--quick] [--json FILE]
+ * Run: DP_PROBE=build/tests/probe build/bench/bench-capture [--quick] [--json FILE] [--results]
+ * (--results: RESULT lines for bench/run, a grab beside a cold memcpy of
+ * its bytes, the change map beside memcmp)
  * N is 200 (20 for settle); --quick divides it by 10. */
 #include <errno.h>
 #include <signal.h>
@@ -242,6 +244,21 @@ static void print_table(const struct bench *b)
 	printf("%-35s %4d of %zu\n", "settle outcome not SETTLED", b->unsettled, series[M_SETTLE].n);
 }
 
+static void print_results(void)
+{
+	for (int m = 0; m < M_COUNT; m++) {
+		const struct series *s = &series[m];
+		struct dp_stats st = { .median = s->median, .p10 = s->p10, .p90 = s->p90 };
+		char name[64];
+		double floor = m == M_GRAB_SHM || m == M_GRAB_GETIMAGE ? series[M_MEMCPY].median
+			       : m == M_CHANGEMAP			  ? series[M_MEMCMP].median
+								  : -1;
+
+		snprintf(name, sizeof(name), "capture.%s", s->key);
+		dp_stats_print_result(name, &st, s->unit, floor);
+	}
+}
+
 static int write_json(const char *path, const struct bench *b)
 {
 	FILE *f = fopen(path, "w");
@@ -303,15 +320,18 @@ int main(int argc, char **argv)
 	static struct bench b;
 	const char *json = NULL;
 	size_t div = 1;
+	bool results = false;
 	int r = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			div = 10;
+		else if (!strcmp(argv[i], "--results"))
+			results = true;
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else
-			return fprintf(stderr, "usage: %s [--quick] [--json FILE]\n", argv[0]), 2;
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--results]\n", argv[0]), 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)time(NULL));
@@ -324,6 +344,8 @@ int main(int argc, char **argv)
 		for (int m = 0; m < M_COUNT; m++)
 			summarize(&series[m]);
 		print_table(&b);
+		if (results)
+			print_results();
 		r = json ? write_json(json, &b) : 0;
 	}
 	teardown(&b);

@@ -15,7 +15,7 @@
  * after each, as its cache of bound symbols would serve the next tool.
  * Goals: an in-process click under 1 ms, 1,000 chars/s or more, all exact.
  *
- * Run: DP_PROBE=build/tests/probe build/bench/bench-input [--quick] [--json FILE]
+ * Run: DP_PROBE=build/tests/probe build/bench/bench-input [--quick] [--json FILE] [--results]
  * or meson test -C build --benchmark input.  $DP_DESKPILOT names the CLI
  * (default: ../daemon/deskpilot beside this binary).  N is 50, 5 with
  * --quick.  Without xdotool its rows are skipped. */
@@ -379,6 +379,23 @@ static void print_table(const struct bench *b, size_t n)
 	}
 }
 
+/* RESULT lines; a row with inexact runs says so in its name. */
+static void print_results(const struct bench *b, size_t n)
+{
+	for (size_t i = 0; i < N_ROWS; i++) {
+		enum measure m = i / T_COUNT;
+		enum tool t = i % T_COUNT;
+		struct dp_stats st = { .median = all[i].median, .p10 = all[i].p10, .p90 = all[i].p90 };
+		char name[96];
+
+		if (!in_use(b, m, t))
+			continue;
+		snprintf(name, sizeof(name), "input.%s.%s%s", measure_key[m], tool_key[t],
+			 all[i].exact == n ? "" : ".NOT_EXACT");
+		dp_stats_print_result(name, &st, "ms", -1);
+	}
+}
+
 static int write_json(const char *path, const struct bench *b, size_t n)
 {
 	FILE *f = fopen(path, "w");
@@ -463,15 +480,18 @@ int main(int argc, char **argv)
 	static struct bench b;
 	const char *json = NULL;
 	size_t n = 50;
+	bool results = false;
 	int r = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			n = 5;
+		else if (!strcmp(argv[i], "--results"))
+			results = true;
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else
-			return fprintf(stderr, "usage: %s [--quick] [--json FILE]\n", argv[0]), 2;
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--results]\n", argv[0]), 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < N_ROWS; i++)
@@ -487,6 +507,8 @@ int main(int argc, char **argv)
 			all[i].p90 = st.p90;
 		}
 		print_table(&b, n);
+		if (results)
+			print_results(&b, n);
 		r = json ? write_json(json, &b, n) : 0;
 	}
 	teardown(&b);

@@ -7,7 +7,7 @@
  * overhead: the whole step less the quiet window (75 ms) that settle waits
  * by design.  Goal: step overhead under 15 ms.
  *
- * Run: DP_PROBE=build/tests/probe build/bench/bench-loop [--quick] */
+ * Run: DP_PROBE=build/tests/probe build/bench/bench-loop [--quick] [--results] */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +21,8 @@
 
 static int64_t *samples[DP_PHASE_COUNT + 1]; /* per phase, then the overhead */
 static size_t n_samples;
+static struct dp_stats results_st[DP_PHASE_COUNT + 1];
+static char results_name[DP_PHASE_COUNT + 1][64];
 
 static int decide(struct dp_policy *policy, const struct dp_observation *obs, struct dp_decision *d,
 		  struct dp_error *err)
@@ -49,7 +51,8 @@ static void on_step(void *data, const struct dp_step_record *rec)
 
 int main(int argc, char **argv)
 {
-	uint32_t steps = argc > 1 && !strcmp(argv[1], "--quick") ? 20 : 100;
+	uint32_t steps = 100;
+	bool results = false;
 	struct dp_policy policy = { .impl = &noop_impl };
 	struct dp_capture_config cc = { 0 };
 	struct dp_actuator_config ac = { 0 };
@@ -62,6 +65,15 @@ int main(int argc, char **argv)
 	struct dp_xvfb xvfb;
 	static struct dp_probe probe;
 
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick"))
+			steps = 20;
+		else if (!strcmp(argv[i], "--results"))
+			results = true;
+		else
+			return fprintf(stderr, "usage: %s [--quick] [--results]\n", argv[0]), 2;
+	}
+	lc.max_steps = steps;
 	signal(SIGPIPE, SIG_IGN);
 	for (int p = 0; p <= DP_PHASE_COUNT; p++)
 		samples[p] = calloc(steps, sizeof(int64_t));
@@ -89,8 +101,17 @@ int main(int argc, char **argv)
 		printf("%-28s %10.2f %10.2f %10.2f%s\n",
 		       p < DP_PHASE_COUNT ? dp_phase_name((enum dp_phase)p) : "step overhead (less quiet)", st.median,
 		       st.p10, st.p90, p == DP_PHASE_COUNT ? "   goal < 15 ms" : "");
+		if (results) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "loop.%s", p < DP_PHASE_COUNT ? dp_phase_name((enum dp_phase)p) : "step_overhead");
+			results_st[p] = st;
+			snprintf(results_name[p], sizeof(results_name[p]), "%s", name);
+		}
 		free(samples[p]);
 	}
+	for (int p = 0; results && p <= DP_PHASE_COUNT && n_samples; p++)
+		dp_stats_print_result(results_name[p], &results_st[p], "ms", -1);
 	dp_actuator_destroy(actuator);
 	dp_capture_destroy(capture);
 	dp_probe_stop(&probe);

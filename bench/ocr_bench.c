@@ -16,7 +16,7 @@
  * Numbers only: no pass/fail, no timed assertions.
  *
  * Run: DP_GTK_LABELS=tests/apps/gtk_labels.py build/bench/bench-ocr
- *      [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]
+ *      [--quick] [--json FILE] [--results] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]
  * N is 10 for cold reads, 20 for changes and cold regions, 50 otherwise;
  * --quick divides them by 5 (at least 2). */
 #include <errno.h>
@@ -572,6 +572,7 @@ int main(int argc, char **argv)
 	static struct bench b;
 	const char *json = NULL;
 	size_t div = 1;
+	bool results = false;
 	int r = -1;
 
 	b.options = (struct dp_ocr_options){ .scale = 3, .psm = DP_OCR_PSM_SPARSE };
@@ -580,6 +581,8 @@ int main(int argc, char **argv)
 			div = 5;
 		else if (!strcmp(argv[i], "--verbose"))
 			b.verbose = true;
+		else if (!strcmp(argv[i], "--results"))
+			results = true;
 		else if (!strcmp(argv[i], "--shot") && i + 1 < argc)
 			b.shot = argv[++i];
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
@@ -593,7 +596,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--psm") && i + 1 < argc && !strcmp(argv[i + 1], "sparse"))
 			b.options.psm = DP_OCR_PSM_SPARSE, i++;
 		else
-			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]\n",
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--results] [--scale N] [--psm sparse|auto] [--threads N] [--verbose] [--shot FILE.png]\n",
 				       argv[0]), 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -606,6 +609,12 @@ int main(int argc, char **argv)
 		for (int m = 0; m < M_COUNT; m++)
 			dp_stats_summarize(series[m].ns, series[m].n, 1e6, &series[m].st);
 		print_table(&b);
+		for (int m = 0; results && m < M_COUNT; m++) {
+			char name[64];
+
+			snprintf(name, sizeof(name), "ocr.%s", series[m].key);
+			dp_stats_print_result(name, &series[m].st, "ms", -1);
+		}
 		r = json ? write_json(json, &b) : 0;
 	}
 	teardown(&b);

@@ -1,5 +1,6 @@
 #include "stats.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int by_value(const void *a, const void *b)
@@ -29,4 +30,13 @@ void dp_stats_summarize(int64_t *ns, size_t n, double unit_ns, struct dp_stats *
 	out->p90 = percentile(ns, n, 0.9) / unit_ns;
 	out->min = (double)ns[0] / unit_ns;
 	out->max = (double)ns[n - 1] / unit_ns;
+}
+
+void dp_stats_print_result(const char *name, const struct dp_stats *st, const char *unit, double floor)
+{
+	char f[32] = "-";
+
+	if (floor >= 0)
+		snprintf(f, sizeof(f), "%.4g", floor);
+	printf("RESULT %s %.4g %.4g %.4g %s %s\n", name, st->median, st->p10, st->p90, unit, f);
 }

@@ -12,7 +12,7 @@
  * The frame is a synthetic screen (windows, lines of glyph-like marks,
  * made the same way every run), or --image FILE.png|.jpg.
  *
- * Run: build/bench/bench-vision [--quick] [--json FILE] [--image FILE]
+ * Run: build/bench/bench-vision [--quick] [--json FILE] [--image FILE] [--results]
  * N is 200; --quick divides it by 10. */
 #include <errno.h>
 #include <stdio.h>
@@ -257,17 +257,20 @@ int main(int argc, char **argv)
 	static struct bench b;
 	const char *json = NULL, *image = NULL;
 	size_t div = 1;
+	bool results = false;
 	int r = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			div = 10;
+		else if (!strcmp(argv[i], "--results"))
+			results = true;
 		else if (!strcmp(argv[i], "--json") && i + 1 < argc)
 			json = argv[++i];
 		else if (!strcmp(argv[i], "--image") && i + 1 < argc)
 			image = argv[++i];
 		else
-			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--image FILE]\n", argv[0]), 2;
+			return fprintf(stderr, "usage: %s [--quick] [--json FILE] [--image FILE] [--results]\n", argv[0]), 2;
 	}
 	for (int m = 0; m < M_COUNT; m++) {
 		series[m].n = (m == M_RESIZE_C ? 50 : 200) / div;
@@ -286,6 +289,13 @@ int main(int argc, char **argv)
 		for (int m = 0; m < M_COUNT; m++)
 			summarize(&series[m]);
 		print_table(&b);
+		for (int m = 0; results && m < M_COUNT; m++) {
+			struct dp_stats st = { .median = series[m].median, .p10 = series[m].p10, .p90 = series[m].p90 };
+			char name[64];
+
+			snprintf(name, sizeof(name), "vision.%s", series[m].key);
+			dp_stats_print_result(name, &st, "ms", -1);
+		}
 		if (json)
 			r = write_json(json, &b);
 	}

@@ -46,6 +46,28 @@
  *   clear -> empties the committed text, {"event":"cleared"}
  *   sync  -> {"event":"synced"}
  *
+ * Slow mode ("slow SEED PERCENT MIN_MS MAX_MS"): the probe reacts to input
+ * the way an application does, with draws, and some reactions come late,
+ * like a legacy app that opens a form:
+ *   - a key press with text (no Control) echoes at once (a 400x20 strip);
+ *   - a button press (a 48x32 mark at the point), a FocusIn from a focus
+ *     change (the title strip) and any other key press that is not a
+ *     modifier (Return, Tab, Escape, ctrl+a ...) react at once, or, with
+ *     PERCENT % probability, after MIN_MS..MAX_MS (uniform) as a burst of
+ *     1 to 3 draws of a 600x400 area 20 ms apart.  The choices come from a
+ *     generator seeded with SEED (three numbers per such event, used or
+ *     not), so the same events give the same slow reactions.  A late reaction that comes
+ *     while another is due merges with it (the later time wins).
+ * Every reaction, when drawn, is reported:
+ *   {"event":"react","cause":"button","delay_ms":812,"received_ns":...,
+ *    "drawn_ns":...,"counter":41}
+ * (received_ns: when the probe read the event; drawn_ns: its last draw).
+ * "slow off" stops reacting.  "quiet" catches up with the server like
+ * sync, then answers {"event":"quiet","counter":N} once no late reaction
+ * is due: N is the stamp of the app's final frame for what came before.
+ * --stamp N paints an N x N stamp instead of 8 x 8, so that the stamp
+ * survives a screenshot scaled down (its inner pixels stay exact).
+ *
  * Focus: with no window manager the server's focus is PointerRoot, so keys
  * go to the window under the pointer; "focus" makes the probe the focus
  * window wherever the pointer is (override-redirect or not). Under openbox
@@ -90,12 +112,17 @@ struct rect {
 static const struct rect redraw_rect = { 40, 40, 320, 240 };
 static const struct rect anim_rect = { 400, 40, 200, 200 };
 static const struct rect caret_rect = { 40, 300, 2, 20 };
+static const struct rect echo_rect = { 60, 300, 400, 20 };
+static const struct rect late_rect = { 40, 340, 600, 400 };
+#define PROBE_LATE_GAP_MS 20
+#define PROBE_MAX_STAMP 256
 
 struct probe {
 	/* options */
 	int x, y, w, h;
 	const char *title;
 	bool override_redirect;
+	int stamp_size;
 
 	/* X state */
 	xcb_connection_t *conn;
@@ -122,6 +149,19 @@ struct probe {
 	bool anim_active;
 	int64_t anim_end_ns;    /* 0: until stop */
 	bool caret_on;
+
+	/* slow mode: reactions to input, some of them late */
+	bool react_on;
+	uint32_t rng;
+	long slow_percent, slow_min_ms, slow_max_ms;
+	int react_fd;
+	bool react_pending;     /* a late reaction is due */
+	int64_t react_due_ns;
+	long react_left;        /* draws left in its burst */
+	long react_delay_ms;
+	int64_t react_received_ns;
+	const char *react_cause;
+	bool quiet_wanted;      /* answer "quiet" once nothing is due */
 
 	/* client-side core keyboard map, as Xlib keeps one */
 	xcb_keysym_t *keymap;   /* (max - min + 1) * per keysyms */
@@ -374,7 +414,7 @@ static int round_trip(struct probe *p)
  * frame, so a capture taken after reading the line must see it. */
 static int draw_commit(struct probe *p, struct rect damage)
 {
-	struct rect stamp = { 0, 0, DP_PROBE_STAMP_SIZE, DP_PROBE_STAMP_SIZE };
+	struct rect stamp = { 0, 0, p->stamp_size, p->stamp_size };
 	int rc;
 
 	p->counter++;
@@ -522,6 +562,89 @@ static int on_blink_timer(struct probe *p)
 	if (rc || !n)
 		return rc;
 	return caret_set(p, !p->caret_on);
+}
+
+/* ---------- slow mode: reactions to input ---------- */
+
+static uint32_t rng_next(struct probe *p)
+{
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 17;
+	p->rng ^= p->rng << 5;
+	return p->rng;
+}
+
+static int emit_react(const struct probe *p, const char *cause, long delay_ms, int64_t received_ns)
+{
+	printf("{\"event\":\"react\",\"cause\":\"%s\",\"delay_ms\":%ld,\"received_ns\":%" PRId64
+	       ",\"drawn_ns\":%" PRId64 ",\"counter\":%" PRIu32 "}\n",
+	       cause, delay_ms, received_ns, p->last_draw_ns, p->counter);
+	return emit_flush();
+}
+
+static int emit_quiet(const struct probe *p)
+{
+	printf("{\"event\":\"quiet\",\"counter\":%" PRIu32 "}\n", p->counter);
+	return emit_flush();
+}
+
+/* An immediate reaction: one draw of r, reported. */
+static int react_now(struct probe *p, const char *cause, struct rect r)
+{
+	int64_t received = now_ns();
+	int rc = draw_fresh(p, r, 0x52454143u);
+
+	return rc ? rc : emit_react(p, cause, 0, received);
+}
+
+/* A reaction that may come late (see the header comment). */
+static int react_maybe_late(struct probe *p, const char *cause, struct rect now_rect)
+{
+	int64_t received = now_ns(), due;
+	bool late = (long)(rng_next(p) % 100) < p->slow_percent;
+	long delay = p->slow_min_ms + (long)(rng_next(p) % (uint32_t)(p->slow_max_ms - p->slow_min_ms + 1));
+	long burst = 1 + (long)(rng_next(p) % 3);
+
+	if (!late)
+		return react_now(p, cause, now_rect);
+	due = received + (int64_t)delay * 1000000LL;
+	if (p->react_pending && p->react_due_ns >= due)
+		return 0; /* merged into the one already due */
+	if (!p->react_pending)
+		p->react_received_ns = received;
+	p->react_pending = true;
+	p->react_due_ns = due;
+	p->react_left = burst;
+	p->react_delay_ms = (long)((due - p->react_received_ns) / 1000000LL);
+	p->react_cause = cause;
+	return timer_arm_ns(p->react_fd, due - received, 0);
+}
+
+static int on_react_timer(struct probe *p)
+{
+	uint64_t n;
+	int rc = timer_consume(p->react_fd, &n);
+
+	if (rc || !n || !p->react_pending)
+		return rc;
+	rc = draw_fresh(p, late_rect, 0x4c415445u);
+	if (rc)
+		return rc;
+	if (--p->react_left > 0)
+		return timer_arm_ms(p->react_fd, PROBE_LATE_GAP_MS, 0);
+	p->react_pending = false;
+	rc = emit_react(p, p->react_cause, p->react_delay_ms, p->react_received_ns);
+	if (!rc && p->quiet_wanted) {
+		p->quiet_wanted = false;
+		rc = emit_quiet(p);
+	}
+	return rc;
+}
+
+static bool is_modifier(xcb_keysym_t ks)
+{
+	return (ks >= XKB_KEY_Shift_L && ks <= XKB_KEY_Hyper_R) || ks == XKB_KEY_ISO_Level3_Shift ||
+	       ks == XKB_KEY_Mode_switch || ks == XKB_KEY_Num_Lock || ks == XKB_KEY_NoSymbol;
 }
 
 /* ---------- commands ---------- */
@@ -709,6 +832,42 @@ static int cmd_sync(struct probe *p, int argc, char **argv)
 	return rc ? rc : emit_simple("synced");
 }
 
+static int cmd_slow(struct probe *p, int argc, char **argv)
+{
+	long seed, percent, lo, hi;
+
+	if (argc == 2 && !strcmp(argv[1], "off")) {
+		p->react_on = false;
+		return 0;
+	}
+	if (argc != 5 || parse_long(argv[1], 1, 0xffffffffL, &seed) || parse_long(argv[2], 0, 100, &percent) ||
+	    parse_long(argv[3], 0, PROBE_MAX_MS, &lo) || parse_long(argv[4], lo, PROBE_MAX_MS, &hi))
+		return -EINVAL;
+	p->react_on = true;
+	p->rng = mix32((uint32_t)seed) | 1; /* xorshift needs a state other than 0 */
+	p->slow_percent = percent;
+	p->slow_min_ms = lo;
+	p->slow_max_ms = hi;
+	return 0;
+}
+
+static int cmd_quiet(struct probe *p, int argc, char **argv)
+{
+	int rc;
+
+	(void)argv;
+	if (argc != 1)
+		return -EINVAL;
+	rc = catch_up(p);
+	if (rc)
+		return rc;
+	if (p->react_pending) {
+		p->quiet_wanted = true;
+		return 0;
+	}
+	return emit_quiet(p);
+}
+
 struct command {
 	const char *name;
 	const char *usage;
@@ -726,6 +885,8 @@ static const struct command commands[] = {
 	{ "text", "text", cmd_text },
 	{ "clear", "clear", cmd_clear },
 	{ "sync", "sync", cmd_sync },
+	{ "slow", "slow SEED PERCENT MIN_MS MAX_MS | slow off", cmd_slow },
+	{ "quiet", "quiet", cmd_quiet },
 	{ "quit", "quit", cmd_quit },
 };
 
@@ -965,6 +1126,14 @@ static int on_key(struct probe *p, const xcb_key_press_event_t *e, bool press)
 		if (rc)
 			return rc;
 	}
+	if (press && p->react_on && !is_modifier(ks)) {
+		bool text = len && !(e->state & PROBE_CONTROL_MASK) && !(len == 1 && ((unsigned char)utf8[0] < 0x20 ||
+											  utf8[0] == 0x7f));
+
+		rc = text ? react_now(p, "text", echo_rect) : react_maybe_late(p, "key", echo_rect);
+		if (rc)
+			return rc;
+	}
 	printf("{\"event\":\"key\",\"press\":%s,\"keycode\":%u,\"keysym\":%" PRIu32 ",\"name\":",
 	       press ? "true" : "false", e->detail, (uint32_t)ks);
 	put_json_string(name, strlen(name));
@@ -974,8 +1143,14 @@ static int on_key(struct probe *p, const xcb_key_press_event_t *e, bool press)
 	return emit_flush();
 }
 
-static int on_button(const xcb_button_press_event_t *e, bool press)
+static int on_button(struct probe *p, const xcb_button_press_event_t *e, bool press)
 {
+	if (press && p->react_on) {
+		int rc = react_maybe_late(p, "button", (struct rect){ e->event_x - 24, e->event_y - 16, 48, 32 });
+
+		if (rc)
+			return rc;
+	}
 	printf("{\"event\":\"button\",\"press\":%s,\"button\":%u,\"x\":%d,\"y\":%d,"
 	       "\"root_x\":%d,\"root_y\":%d,\"state\":%u,\"time\":%" PRIu32 "}\n",
 	       press ? "true" : "false", e->detail, e->event_x, e->event_y,
@@ -990,8 +1165,18 @@ static int on_motion(const xcb_motion_notify_event_t *e)
 	return emit_flush();
 }
 
-static int on_focus(bool in)
+static int on_focus(struct probe *p, const xcb_focus_in_event_t *e, bool in)
 {
+	/* Only a real focus change: not the pointer crossing under PointerRoot
+	 * focus, not the grabs of a key binding. */
+	if (in && p->react_on && e->mode == XCB_NOTIFY_MODE_NORMAL && e->detail != XCB_NOTIFY_DETAIL_POINTER &&
+	    e->detail != XCB_NOTIFY_DETAIL_POINTER_ROOT && e->detail != XCB_NOTIFY_DETAIL_NONE) {
+		struct rect title = { p->stamp_size + 8, 0, p->w - p->stamp_size - 8, 24 };
+		int rc = react_maybe_late(p, "focus", title);
+
+		if (rc)
+			return rc;
+	}
 	printf("{\"event\":\"focus\",\"in\":%s}\n", in ? "true" : "false");
 	return emit_flush();
 }
@@ -1028,12 +1213,12 @@ static int on_x_event(struct probe *p, xcb_generic_event_t *ev)
 		return on_key(p, e, type == XCB_KEY_PRESS);
 	case XCB_BUTTON_PRESS:
 	case XCB_BUTTON_RELEASE:
-		return on_button(e, type == XCB_BUTTON_PRESS);
+		return on_button(p, e, type == XCB_BUTTON_PRESS);
 	case XCB_MOTION_NOTIFY:
 		return on_motion(e);
 	case XCB_FOCUS_IN:
 	case XCB_FOCUS_OUT:
-		return on_focus(type == XCB_FOCUS_IN);
+		return on_focus(p, e, type == XCB_FOCUS_IN);
 	case XCB_MAPPING_NOTIFY:
 		return on_mapping(p, e);
 	default:
@@ -1236,9 +1421,9 @@ static int alloc_buffers(struct probe *p)
 
 static int create_timers(struct probe *p)
 {
-	int *fds[3] = { &p->redraw_fd, &p->anim_fd, &p->blink_fd };
+	int *fds[4] = { &p->redraw_fd, &p->anim_fd, &p->blink_fd, &p->react_fd };
 
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < 4; i++) {
 		*fds[i] = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 		if (*fds[i] < 0)
 			return -errno;
@@ -1252,12 +1437,12 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: probe [--x X] [--y Y] [--width W] [--height H] [--title T]\n"
-		"             [--override-redirect]\n"
+		"             [--override-redirect] [--stamp N]\n"
 		"stdin: pattern | fill X Y W H RRGGBB | redraw DELAY_MS [COUNT [GAP_MS]]\n"
 		"       | animate MS | blink PERIOD_MS | stop | focus | text | clear\n"
-		"       | sync | quit\n"
+		"       | sync | slow SEED PERCENT MIN_MS MAX_MS | slow off | quiet | quit\n"
 		"stdout: JSON lines: ready, draw, idle, button, motion, key, focus,\n"
-		"        mapping, focused, text, cleared, synced\n");
+		"        mapping, focused, text, cleared, synced, react, quiet\n");
 }
 
 static int parse_int_opt(const char *name, const char *val, long min, long max, int *out)
@@ -1291,6 +1476,8 @@ static int parse_args(struct probe *p, int argc, char **argv)
 			rc = parse_int_opt(a, v, 1, PROBE_MAX_DIM, &p->w);
 		else if (!strcmp(a, "--height"))
 			rc = parse_int_opt(a, v, 1, PROBE_MAX_DIM, &p->h);
+		else if (!strcmp(a, "--stamp"))
+			rc = parse_int_opt(a, v, 1, PROBE_MAX_STAMP, &p->stamp_size);
 		else if (!strcmp(a, "--title") && v)
 			p->title = v;
 		else
@@ -1304,7 +1491,7 @@ static int parse_args(struct probe *p, int argc, char **argv)
 
 /* ---------- main loop ---------- */
 
-enum { PFD_X, PFD_REDRAW, PFD_ANIM, PFD_BLINK, PFD_STDIN, PFD_COUNT };
+enum { PFD_X, PFD_REDRAW, PFD_ANIM, PFD_BLINK, PFD_REACT, PFD_STDIN, PFD_COUNT };
 
 static int dispatch(struct probe *p, const struct pollfd *pfd)
 {
@@ -1316,6 +1503,8 @@ static int dispatch(struct probe *p, const struct pollfd *pfd)
 		rc = on_anim_timer(p);
 	if (!rc && (pfd[PFD_BLINK].revents & POLLIN))
 		rc = on_blink_timer(p);
+	if (!rc && (pfd[PFD_REACT].revents & POLLIN))
+		rc = on_react_timer(p);
 	if (!rc && (pfd[PFD_STDIN].revents & (POLLIN | POLLHUP | POLLERR)))
 		rc = on_stdin(p);
 	/* X readiness needs no action here: the next drain reads it. */
@@ -1336,6 +1525,7 @@ static int run(struct probe *p)
 		pfd[PFD_REDRAW] = (struct pollfd){ p->redraw_fd, POLLIN, 0 };
 		pfd[PFD_ANIM] = (struct pollfd){ p->anim_fd, POLLIN, 0 };
 		pfd[PFD_BLINK] = (struct pollfd){ p->blink_fd, POLLIN, 0 };
+		pfd[PFD_REACT] = (struct pollfd){ p->react_fd, POLLIN, 0 };
 		/* Commands wait until draw #1 and "ready" are out. */
 		pfd[PFD_STDIN] = (struct pollfd){ p->ready ? STDIN_FILENO : -1, POLLIN, 0 };
 		if (poll(pfd, PFD_COUNT, -1) < 0) {
@@ -1352,9 +1542,9 @@ static int run(struct probe *p)
 
 static void cleanup(struct probe *p)
 {
-	int fds[3] = { p->redraw_fd, p->anim_fd, p->blink_fd };
+	int fds[4] = { p->redraw_fd, p->anim_fd, p->blink_fd, p->react_fd };
 
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
 	if (p->conn)
@@ -1374,7 +1564,8 @@ int main(int argc, char **argv)
 	p.w = 640;
 	p.h = 480;
 	p.title = "deskpilot probe";
-	p.redraw_fd = p.anim_fd = p.blink_fd = -1;
+	p.redraw_fd = p.anim_fd = p.blink_fd = p.react_fd = -1;
+	p.stamp_size = DP_PROBE_STAMP_SIZE;
 
 	if (parse_args(&p, argc, argv))
 		return 2;
