@@ -52,3 +52,28 @@ int dp_png_write(const char *path, const struct dp_frame *frame, struct dp_error
 	png_destroy_write_struct(&job.png, &job.info);
 	return dp_file_commit_part(job.file, tmp, path, r, err);
 }
+
+int dp_png_encode(const struct dp_frame *frame, uint8_t **out, size_t *size, struct dp_error *err)
+{
+	struct png_job job = { .frame = frame };
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	job.file = open_memstream(&buf, &len);
+	if (!job.file)
+		return dp_error_set(err, -errno, "PNG encoding: %s", strerror(errno));
+	job.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
+	job.info = job.png ? png_create_info_struct(job.png) : NULL;
+	r = job.info ? encode(&job) : -ENOMEM;
+	png_destroy_write_struct(&job.png, &job.info);
+	if (fclose(job.file) != 0 && r == 0)
+		r = -EIO;
+	if (r < 0) {
+		free(buf);
+		return dp_error_set(err, r, "PNG encoding of a %dx%d image failed", frame->width, frame->height);
+	}
+	*out = (uint8_t *)buf;
+	*size = len;
+	return 0;
+}

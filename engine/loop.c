@@ -616,7 +616,7 @@ static int step(struct run *run, uint32_t number)
 	r = run->policy->impl->decide(run->policy, &obs, &decision, &err);
 	add_us(&rec.phase_us[DP_PHASE_DECIDE], t);
 	run->result->steps = number;
-	if (r == 0 && decision.n_actions == 0)
+	if (r == 0 && decision.n_actions == 0 && !decision.nothing_valid)
 		r = dp_error_set(&err, -EINVAL, "the policy chose no action at step %u", number);
 	if (r < 0) {
 		end(run, DP_TASK_ERROR, err.message[0] ? err.message : "the policy failed");
@@ -676,7 +676,8 @@ int dp_loop_run(const struct dp_loop_config *cfg, struct dp_capture *capture, st
 		struct dp_policy *policy, struct dp_loop_control *control, struct dp_loop_result *result,
 		struct dp_error *err)
 {
-	struct dp_task_info info = { .id = cfg->task_id, .instruction = cfg->instruction };
+	struct dp_task_info info = { .id = cfg->task_id, .instruction = cfg->instruction,
+				     .cancel = control ? &control->cancel : NULL };
 	struct run run = {
 		.cfg = cfg, .capture = capture, .actuator = actuator, .policy = policy,
 		.control = control, .result = result,

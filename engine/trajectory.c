@@ -125,6 +125,7 @@ static cJSON *step_json(const struct dp_step_record *rec, const char *image, int
 					(double)(p == DP_PHASE_RECORD ? record_us : rec->phase_us[p]));
 	cJSON_AddNumberToObject(tokens, "in", rec->decision ? (double)rec->decision->tokens_in : 0);
 	cJSON_AddNumberToObject(tokens, "out", rec->decision ? (double)rec->decision->tokens_out : 0);
+	cJSON_AddNumberToObject(tokens, "cached", rec->decision ? (double)rec->decision->tokens_cached : 0);
 	return line;
 }
 
