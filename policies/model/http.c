@@ -281,7 +281,8 @@ int dp_http_post_json(struct dp_http *http, const char *url, const char *key, co
 	resp->status = status;
 	resp->body = sink.data;
 	resp->body_len = sink.len;
-	resp->retry_after_ms = retry_after >= 0 ? (int64_t)retry_after * 1000 : -1;
+	/* libcurl says 0 for "no Retry-After" too: treat it as none. */
+	resp->retry_after_ms = retry_after > 0 ? (int64_t)retry_after * 1000 : -1;
 	if (sink.too_big) {
 		resp->failure = DP_HTTP_NETWORK;
 		snprintf(resp->detail, sizeof(resp->detail), "the reply is over %u MiB", MAX_BODY >> 20);

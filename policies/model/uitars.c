@@ -94,8 +94,9 @@ static int read_call(const char **pp, struct call *c, struct dp_error *err)
 			return 0;
 		}
 		if (c->n_args == MAX_ARGS) {
+			r = dp_error_set(err, -EINVAL, "%s: too many arguments", c->name);
 			call_free(c);
-			return dp_error_set(err, -EINVAL, "%s: too many arguments", c->name);
+			return r;
 		}
 		n = 0;
 		while (isalnum((unsigned char)*p) || *p == '_') {
@@ -107,16 +108,18 @@ static int read_call(const char **pp, struct call *c, struct dp_error *err)
 		while (*p == ' ')
 			p++;
 		if (!n || *p != '=') {
+			r = dp_error_set(err, -EINVAL, "%s: expected key='value' arguments and a closing ')'", c->name);
 			call_free(c);
-			return dp_error_set(err, -EINVAL, "%s: expected key='value' arguments and a closing ')'", c->name);
+			return r;
 		}
 		p++;
 		while (*p == ' ')
 			p++;
 		if (*p != '\'' && *p != '"') {
-			call_free(c);
-			return dp_error_set(err, -EINVAL, "%s: the value of %s must be quoted", c->name,
+			r = dp_error_set(err, -EINVAL, "%s: the value of %s must be quoted", c->name,
 					    c->args[c->n_args].key);
+			call_free(c);
+			return r;
 		}
 		r = read_quoted(&p, &c->args[c->n_args].value, err);
 		if (r < 0) {
