@@ -17,6 +17,7 @@
 #include "policies/model/http.h"
 #include "policies/model/model_image.h"
 #include "policies/model/profile.h"
+#include "policies/model/reply.h"
 #include "policies/model/retry.h"
 #include "policies/model/tools.h"
 #include "policies/model/uitars.h"
@@ -168,18 +169,9 @@ static char *request_body(const struct model_policy *self, const cJSON *messages
 	return body;
 }
 
-struct reply {
-	cJSON *root;
-	const cJSON *message;
-	const char *finish_reason;
-	uint64_t in, out, cached;
-};
-
-static int post(struct model_policy *self, const char *body, struct reply *reply, struct dp_error *err)
+static int post(struct model_policy *self, const char *body, struct dp_model_reply *reply, struct dp_error *err)
 {
 	struct dp_http_response resp;
-	const cJSON *choices, *choice, *usage, *details, *v, *e;
-	struct dp_error jerr = { 0 };
 	int r;
 
 	memset(reply, 0, sizeof(*reply));
@@ -189,69 +181,16 @@ static int post(struct model_policy *self, const char *body, struct reply *reply
 		return r;
 	}
 	dp_log_debug("reply of %zu bytes in %.3f s", resp.body_len, resp.seconds);
-	r = dp_json_parse(resp.body ? resp.body : "", resp.body_len, 1, &reply->root, &jerr);
-	if (r < 0) {
-		char snippet[200];
+	r = dp_model_reply_parse(resp.body, resp.body_len, reply, err);
+	if (r < 0 && err) {
+		char msg[sizeof(err->message)], snippet[160];
 
+		snprintf(msg, sizeof(msg), "%s", err->message);
 		dp_retry_snippet(resp.body, resp.body_len, self->key, snippet, sizeof(snippet));
-		dp_http_response_clear(&resp);
-		return dp_error_set(err, -EPROTO, "model server at %s: the reply is not JSON (%s): %s", self->endpoint,
-				    jerr.message, snippet);
+		dp_error_set(err, r, "model server at %s: %.300s: %s", self->endpoint, msg, snippet);
 	}
 	dp_http_response_clear(&resp);
-	choices = cJSON_GetObjectItemCaseSensitive(reply->root, "choices");
-	choice = cJSON_GetArrayItem(choices, 0);
-	reply->message = cJSON_GetObjectItemCaseSensitive(choice, "message");
-	if (!cJSON_IsObject(reply->message)) {
-		e = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(reply->root, "error"), "message");
-		r = dp_error_set(err, -EPROTO, "model server at %s: the reply has no choices[0].message%s%.300s",
-				 self->endpoint, cJSON_IsString(e) ? ": " : "", cJSON_IsString(e) ? e->valuestring : "");
-		cJSON_Delete(reply->root);
-		reply->root = NULL;
-		return r;
-	}
-	v = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
-	reply->finish_reason = cJSON_IsString(v) ? v->valuestring : "";
-	usage = cJSON_GetObjectItemCaseSensitive(reply->root, "usage");
-	v = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens");
-	reply->in = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-	v = cJSON_GetObjectItemCaseSensitive(usage, "completion_tokens");
-	reply->out = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-	details = cJSON_GetObjectItemCaseSensitive(usage, "prompt_tokens_details");
-	v = cJSON_GetObjectItemCaseSensitive(details, "cached_tokens");
-	reply->cached = cJSON_IsNumber(v) && v->valuedouble > 0 ? (uint64_t)v->valuedouble : 0;
-	return 0;
-}
-
-/* Reasoning and text of a reply, for the trajectory. */
-static char *reasoning_text(const cJSON *message)
-{
-	const cJSON *details = cJSON_GetObjectItemCaseSensitive(message, "reasoning_details"), *d;
-	const char *fields[] = { "reasoning_content", "reasoning", "content" };
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	if (!f)
-		return NULL;
-	cJSON_ArrayForEach(d, details) {
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "text");
-
-		if (cJSON_IsString(t) && *t->valuestring)
-			fprintf(f, "%s%s", ftell(f) ? "\n" : "", t->valuestring);
-	}
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const cJSON *t = cJSON_GetObjectItemCaseSensitive(message, fields[i]);
-
-		if (cJSON_IsString(t) && *t->valuestring && !(i == 1 && cJSON_IsArray(details)))
-			fprintf(f, "%s%s", ftell(f) ? "\n" : "", t->valuestring);
-	}
-	fclose(f);
-	if (out && !*out) {
-		free(out);
-		out = NULL;
-	}
-	return out;
+	return r;
 }
 
 /* --- decide ---------------------------------------------------------------- */
@@ -273,7 +212,7 @@ static void take_action(struct model_policy *self, struct dp_decision *d, struct
 	memset(a, 0, sizeof(*a));
 }
 
-static int tool_calls(struct model_policy *self, const struct reply *reply, struct dp_decision *d,
+static int tool_calls(struct model_policy *self, const struct dp_model_reply *reply, struct dp_decision *d,
 		      struct dp_error *err)
 {
 	const cJSON *calls = cJSON_GetObjectItemCaseSensitive(reply->message, "tool_calls"), *call;
@@ -322,7 +261,7 @@ static int tool_calls(struct model_policy *self, const struct reply *reply, stru
 	return 0;
 }
 
-static int text_actions(struct model_policy *self, const struct reply *reply, struct dp_decision *d)
+static int text_actions(struct model_policy *self, const struct dp_model_reply *reply, struct dp_decision *d)
 {
 	const cJSON *content = cJSON_GetObjectItemCaseSensitive(reply->message, "content");
 	struct dp_action actions[DP_DECISION_MAX_ACTIONS];
@@ -366,7 +305,7 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	struct model_policy *self = (struct model_policy *)policy;
 	struct dp_rect whole = { obs->frame->x, obs->frame->y, obs->frame->width, obs->frame->height };
 	struct dp_model_image img;
-	struct reply reply;
+	struct dp_model_reply reply;
 	char caption[96], zoom_note[300];
 	char *body;
 	int r;
@@ -412,10 +351,10 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 		return r;
 	r = dp_conversation_add_assistant(self->conv, reply.message);
 	if (r == 0) {
-		d->reasoning = reasoning_text(reply.message);
-		d->tokens_in = reply.in + self->verify_in;
-		d->tokens_out = reply.out + self->verify_out;
-		d->tokens_cached = reply.cached + self->verify_cached;
+		d->reasoning = dp_model_reply_reasoning(reply.message);
+		d->tokens_in = reply.tokens_in + self->verify_in;
+		d->tokens_out = reply.tokens_out + self->verify_out;
+		d->tokens_cached = reply.tokens_cached + self->verify_cached;
 		self->verify_in = self->verify_out = self->verify_cached = 0;
 		self->total_in += d->tokens_in;
 		self->total_out += d->tokens_out;
@@ -529,7 +468,7 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 	struct dp_model_image img = { 0 };
 	cJSON *tool = NULL, *tools = NULL;
 	char *ask = NULL, *body = NULL, caption[96];
-	struct reply reply = { 0 };
+	struct dp_model_reply reply = { 0 };
 	int r;
 
 	*agree = true;
@@ -566,9 +505,9 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 	r = post(self, body, &reply, err);
 	if (r < 0)
 		goto out;
-	self->verify_in += reply.in;
-	self->verify_out += reply.out;
-	self->verify_cached += reply.cached;
+	self->verify_in += reply.tokens_in;
+	self->verify_out += reply.tokens_out;
+	self->verify_cached += reply.tokens_cached;
 	if (text) {
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(reply.message, "content");
 
