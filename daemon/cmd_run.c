@@ -112,6 +112,8 @@ static int ask_terminal(void *data, const char *question, char *answer, size_t s
 static void print_step(void *data, const struct dp_step_record *rec)
 {
 	(void)data;
+	if (rec->n_feedback == 0)
+		printf("step %u: no action: the reply was invalid, the model was told why\n", rec->step);
 	for (size_t i = 0; i < rec->n_feedback; i++)
 		printf("step %u: %s — %s\n", rec->step, dp_verdict_name(rec->feedback[i].verdict),
 		       rec->feedback[i].message);

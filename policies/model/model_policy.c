@@ -467,7 +467,7 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 	struct dp_conversation *conv = NULL;
 	struct dp_model_image img = { 0 };
 	cJSON *tool = NULL, *tools = NULL;
-	char *ask = NULL, *body = NULL, caption[96];
+	char *task = NULL, *ask = NULL, *body = NULL;
 	struct dp_model_reply reply = { 0 };
 	int r;
 
@@ -480,16 +480,17 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 		return r;
 	r = -ENOMEM;
 	if (dp_conversation_create(&conv, 0, 0) < 0 ||
-	    asprintf(&ask, "Task: %s\n\nThe agent that worked on it says it is done: %s\n\nDoes the final screenshot "
-			   "below show the task done? %s",
-		     self->instruction, summary && *summary ? summary : "(no summary)",
-		     text ? "Answer YES, or NO: and what is still missing." : "Answer with the verdict tool.") < 0)
+	    asprintf(&task, "Task: %s", self->instruction) < 0 ||
+	    asprintf(&ask, "The agent that worked on the task says it is done: %s\n\nDoes the final screenshot below "
+			   "show the task done? %s\n\nFinal screenshot (%dx%d):",
+		     summary && *summary ? summary : "(no summary)",
+		     text ? "Answer YES, or NO: and what is still missing." : "Answer with the verdict tool.", img.width,
+		     img.height) < 0)
 		goto out;
-	snprintf(caption, sizeof(caption), "Final screenshot (%dx%d):", img.width, img.height);
 	if (dp_conversation_add_system(conv, "You check the work of a desktop automation agent. Judge only by what "
 					     "the screenshot shows; be strict: a task is done only when the screen shows "
 					     "it done.") < 0 ||
-	    dp_conversation_add_user(conv, ask, caption, img.data_url, obs->step) < 0)
+	    dp_conversation_add_user(conv, task, ask, img.data_url, obs->step) < 0)
 		goto out;
 	if (!text) {
 		tool = dp_model_verdict_tool();
@@ -535,6 +536,7 @@ out:
 	cJSON_Delete(tools);
 	free(body);
 	free(ask);
+	free(task);
 	dp_conversation_destroy(conv);
 	dp_model_image_clear(&img);
 	if (r == -ENOMEM && err && !err->message[0])
