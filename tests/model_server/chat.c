@@ -415,10 +415,13 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 		goto out;
 	}
 	{
-		uint64_t id = ms_hash_str(MS_HASH_INIT, seg.canon[1]);
+		/* Named by its system and first user message, with the first
+		 * screenshot counted as "a screenshot": a profile that drops old
+		 * screenshots replaces that one too, in the same conversation. */
+		uint64_t id = ms_hash(MS_HASH_INIT, &seg.norm[1], sizeof(seg.norm[1]));
 
 		if (seg.n > 2)
-			id = ms_hash_str(id, seg.canon[2]);
+			id = ms_hash(id, &seg.norm[2], sizeof(seg.norm[2]));
 		cv = ms_convos_get(s->convos, id);
 	}
 	if (cv)
