@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/clock.h"
 #include "engine/json.h"
 #include "engine/log.h"
 #include "policies/model/conversation.h"
@@ -55,6 +56,7 @@ struct model_policy {
 	char note[NOTE_MAX]; /* told to the model with the next screenshot */
 	uint64_t verify_in, verify_out, verify_cached; /* counted with the next decision */
 	uint64_t total_in, total_out, total_cached;
+	struct dp_model_step_stats stats;
 };
 
 static void clear_calls(struct model_policy *self)
@@ -175,13 +177,19 @@ static int post(struct model_policy *self, const char *body, struct dp_model_rep
 	int r;
 
 	memset(reply, 0, sizeof(*reply));
+	int64_t t = dp_now_ns();
+
 	r = dp_retry_post(self->http, &self->retry, self->url, self->key, body, strlen(body), &resp, err);
+	self->stats.round_trip_ns = dp_now_ns() - t;
+	self->stats.request_bytes = strlen(body);
 	if (r < 0) {
 		dp_http_response_clear(&resp);
 		return r;
 	}
 	dp_log_debug("reply of %zu bytes in %.3f s", resp.body_len, resp.seconds);
+	t = dp_now_ns();
 	r = dp_model_reply_parse(resp.body, resp.body_len, reply, err);
+	self->stats.parse_ns = dp_now_ns() - t;
 	if (r < 0 && err) {
 		char msg[sizeof(err->message)], snippet[160];
 
@@ -310,10 +318,18 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	char *body;
 	int r;
 
+	int64_t t = dp_now_ns();
+
 	clear_calls(self);
+	memset(&self->stats, 0, sizeof(self->stats));
 	r = dp_model_image_make(self->imager, obs->frame, self->zoom_pending ? self->zoom : whole, &img, err);
 	if (r < 0)
 		return r;
+	self->stats.image_ns = dp_now_ns() - t;
+	self->stats.image_bytes = img.encoded_bytes;
+	self->stats.image_tokens = img.tokens;
+	self->stats.image_w = img.width;
+	self->stats.image_h = img.height;
 	if (!self->tools && self->profile.actions == DP_MODEL_ACTIONS_TOOLS &&
 	    !(self->tools = dp_model_tools_build(self->profile.coords, img.width, img.height))) {
 		dp_model_image_clear(&img);
@@ -342,13 +358,16 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	dp_model_image_clear(&img);
 	if (r < 0)
 		return dp_error_set(err, r, "out of memory for the conversation");
+	t = dp_now_ns();
 	body = request_body(self, dp_conversation_messages(self->conv), self->tools, NULL);
 	if (!body)
 		return dp_error_set(err, -ENOMEM, "out of memory for the request");
+	self->stats.build_ns = dp_now_ns() - t;
 	r = post(self, body, &reply, err);
 	free(body);
 	if (r < 0)
 		return r;
+	t = dp_now_ns();
 	r = dp_conversation_add_assistant(self->conv, reply.message);
 	if (r == 0) {
 		d->reasoning = dp_model_reply_reasoning(reply.message);
@@ -369,6 +388,7 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	cJSON_Delete(reply.root);
 	if (r == 0 && d->n_actions == 0)
 		d->nothing_valid = true;
+	self->stats.parse_ns += dp_now_ns() - t;
 	return r;
 }
 
@@ -586,6 +606,16 @@ static void destroy(struct dp_policy *policy)
 	dp_http_destroy(self->http);
 	free(self->instruction);
 	free(self);
+}
+
+static const struct dp_policy_impl model_impl;
+
+int dp_model_policy_step_stats(const struct dp_policy *policy, struct dp_model_step_stats *stats)
+{
+	if (!policy || policy->impl != &model_impl)
+		return -EINVAL;
+	*stats = ((const struct model_policy *)policy)->stats;
+	return 0;
 }
 
 static const struct dp_policy_impl model_impl = {

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "engine/error.h"
 #include "engine/policy.h"
@@ -26,4 +28,19 @@ struct dp_model_options {
 	long request_timeout_s;   /* 0: 600 */
 };
 
+/* What the last decide cost and sent, for benchmarks and debugging. */
+struct dp_model_step_stats {
+	int64_t image_ns;        /* resize to the grid and encode */
+	int64_t build_ns;        /* the request body */
+	int64_t round_trip_ns;   /* HTTP, server time included */
+	int64_t parse_ns;        /* the reply to actions */
+	size_t request_bytes, image_bytes;
+	uint64_t image_tokens;
+	int32_t image_w, image_h;
+};
+
 int dp_model_policy_create(struct dp_policy **out, const struct dp_model_options *options, struct dp_error *err);
+
+/* Fills stats for the last decide of a model policy; -EINVAL for another
+ * policy. */
+int dp_model_policy_step_stats(const struct dp_policy *policy, struct dp_model_step_stats *stats);
