@@ -623,8 +623,6 @@ static int step(struct run *run, uint32_t number)
 		dp_decision_clear(&decision);
 		return r;
 	}
-	run->result->tokens += decision.tokens_in + decision.tokens_out;
-
 	for (i = 0; i < decision.n_actions && !run->finished; i++) {
 		if (i > 0 && !may_go_on(run))
 			break;
@@ -648,6 +646,8 @@ static int step(struct run *run, uint32_t number)
 		snprintf(fb[j].message, sizeof(fb[j].message), "not performed: the step ended before it");
 	}
 
+	/* Counted after the actions: a verifier's request adds to them. */
+	run->result->tokens += decision.tokens_in + decision.tokens_out;
 	rec.decision = &decision;
 	rec.feedback = fb;
 	rec.n_feedback = decision.n_actions;

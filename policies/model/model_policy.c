@@ -54,7 +54,11 @@ struct model_policy {
 	bool zoom_pending;
 	struct dp_rect zoom;
 	char note[NOTE_MAX]; /* told to the model with the next screenshot */
-	uint64_t verify_in, verify_out, verify_cached; /* counted with the next decision */
+	/* The decision being performed (between decide and feedback): the
+	 * verifier's tokens count in its step.  Otherwise they wait for the
+	 * next decision. */
+	struct dp_decision *current;
+	uint64_t verify_in, verify_out, verify_cached;
 	uint64_t total_in, total_out, total_cached;
 	struct dp_model_step_stats stats;
 };
@@ -375,9 +379,10 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 		d->tokens_out = reply.tokens_out + self->verify_out;
 		d->tokens_cached = reply.tokens_cached + self->verify_cached;
 		self->verify_in = self->verify_out = self->verify_cached = 0;
-		self->total_in += d->tokens_in;
-		self->total_out += d->tokens_out;
-		self->total_cached += d->tokens_cached;
+		self->current = d;
+		self->total_in += reply.tokens_in;
+		self->total_out += reply.tokens_out;
+		self->total_cached += reply.tokens_cached;
 		d->has_coords = true;
 		d->coords = self->map;
 		if (self->profile.actions == DP_MODEL_ACTIONS_TOOLS)
@@ -455,6 +460,7 @@ static void feedback(struct dp_policy *policy, const struct dp_feedback *fb)
 	struct model_policy *self = (struct model_policy *)policy;
 	char text[700];
 
+	self->current = NULL;
 	for (size_t i = 0; i < self->n_calls; i++) {
 		struct call_state *cs = &self->calls[i];
 
@@ -526,9 +532,18 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 	r = post(self, body, &reply, err);
 	if (r < 0)
 		goto out;
-	self->verify_in += reply.tokens_in;
-	self->verify_out += reply.tokens_out;
-	self->verify_cached += reply.tokens_cached;
+	if (self->current) {
+		self->current->tokens_in += reply.tokens_in;
+		self->current->tokens_out += reply.tokens_out;
+		self->current->tokens_cached += reply.tokens_cached;
+	} else {
+		self->verify_in += reply.tokens_in;
+		self->verify_out += reply.tokens_out;
+		self->verify_cached += reply.tokens_cached;
+	}
+	self->total_in += reply.tokens_in;
+	self->total_out += reply.tokens_out;
+	self->total_cached += reply.tokens_cached;
 	if (text) {
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(reply.message, "content");
 
