@@ -67,6 +67,21 @@ void dp_model_server_stop(struct dp_model_server *s)
 	s->pid = 0;
 }
 
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
 /* One HTTP/1.0 exchange; the body of the answer (malloc'ed) or NULL. */
 static char *exchange(const struct dp_model_server *s, const char *method, const char *path, const char *body,
 		      int *status)
@@ -82,7 +97,7 @@ static char *exchange(const struct dp_model_server *s, const char *method, const
 		goto fail;
 	snprintf(head, sizeof(head), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
 		 "Content-Length: %zu\r\n\r\n", method, path, body ? strlen(body) : 0);
-	if (write(fd, head, strlen(head)) < 0 || (body && write(fd, body, strlen(body)) < 0))
+	if (write_all(fd, head, strlen(head)) < 0 || (body && write_all(fd, body, strlen(body)) < 0))
 		goto fail;
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
 		len += (size_t)n;
@@ -107,6 +122,12 @@ fail:
 		close(fd);
 	free(buf);
 	return NULL;
+}
+
+char *dp_model_server_request(const struct dp_model_server *s, const char *method, const char *path,
+			      const char *body, int *status)
+{
+	return exchange(s, method, path, body, status);
 }
 
 int dp_model_server_control(const struct dp_model_server *s, const char *json)

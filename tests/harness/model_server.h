@@ -24,6 +24,11 @@ int dp_model_server_start(struct dp_model_server *s, const char *dir, const char
 			  const char *const *extra);
 void dp_model_server_stop(struct dp_model_server *s);
 
+/* One request (method GET or POST, body or NULL); the answer's body
+ * (malloc'ed) and *status, or NULL when nothing came back. */
+char *dp_model_server_request(const struct dp_model_server *s, const char *method, const char *path,
+			      const char *body, int *status);
+
 /* POST /control with json; 0 on a 200. */
 int dp_model_server_control(const struct dp_model_server *s, const char *json);
 /* GET /stats, parsed (cJSON_Delete it); NULL on failure. */
