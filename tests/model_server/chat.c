@@ -398,6 +398,13 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 	}
 	if (!auth_ok(s, rec, auth, out) || !pick_profile(s, rec, ms_json_str(root, "model"), &p, out))
 		goto out;
+	{
+		/* A request can switch thinking off: no reasoning comes back then. */
+		const char *thinking = ms_json_str(cJSON_GetObjectItemCaseSensitive(root, "thinking"), "type");
+
+		if (thinking && !strcmp(thinking, "disabled"))
+			p.thinking = false;
+	}
 	messages = cJSON_GetObjectItemCaseSensitive(root, "messages");
 	rec->n_messages = (size_t)cJSON_GetArraySize(messages);
 	verifier = is_verifier(root, &p);
