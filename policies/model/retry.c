@@ -112,7 +112,9 @@ int dp_retry_post(struct dp_http *http, const struct dp_retry_options *o, const 
 {
 	int attempts = o->attempts > 0 ? o->attempts : 4, n, r = 0;
 	uint64_t seed = (uint64_t)dp_now_ns() | 1;
-	char what[320], snippet[240] = "", first[320] = "";
+	char what[320], snippet[240] = "";
+	enum dp_http_failure first_failure = DP_HTTP_OK;
+	long first_status = 0;
 	int same = 0;
 
 	for (n = 1; n <= attempts; n++) {
@@ -124,10 +126,13 @@ int dp_retry_post(struct dp_http *http, const struct dp_retry_options *o, const 
 		if (r == -ECANCELED)
 			return dp_error_set(err, -ECANCELED, "the model request was cancelled");
 		dp_http_describe(resp, what, sizeof(what));
-		if (n == 1 || strcmp(what, first) == 0) {
-			snprintf(first, sizeof(first), "%s", what);
-			same++;
+		/* The same failure each time (libcurl's words vary: timings). */
+		if (n == 1) {
+			first_failure = resp->failure;
+			first_status = resp->status;
 		}
+		if (resp->failure == first_failure && resp->status == first_status)
+			same++;
 		if (resp->body_len)
 			dp_retry_snippet(resp->body, resp->body_len, o->secret ? o->secret : key, snippet,
 					 sizeof(snippet));
