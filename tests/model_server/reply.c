@@ -379,7 +379,9 @@ static cJSON *assemble(struct build *b)
 		cJSON *details = cJSON_AddArrayToObject(msg, "reasoning_details"), *d = cJSON_CreateObject();
 		char thought[1600];
 
-		if (b->seen[0])
+		if (!ctx->image)
+			snprintf(thought, sizeof(thought), "There is no screenshot to look at. %s", b->say);
+		else if (b->seen[0])
 			snprintf(thought, sizeof(thought), "The screenshot (%dx%d) shows %s. %s", ctx->image->width,
 				 ctx->image->height, b->seen, b->say);
 		else
