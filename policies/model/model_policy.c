@@ -49,7 +49,7 @@ struct model_policy {
 	const atomic_bool *cancel;
 	/* the last decision */
 	struct dp_coord_map map;
-	struct call_state calls[DP_DECISION_MAX_ACTIONS * 2];
+	struct call_state calls[64]; /* each answered, performed or not */
 	size_t n_calls;
 	bool zoom_pending;
 	struct dp_rect zoom;
@@ -61,6 +61,7 @@ struct model_policy {
 	uint64_t verify_in, verify_out, verify_cached;
 	uint64_t total_in, total_out, total_cached;
 	struct dp_model_step_stats stats;
+	bool context_warned;
 };
 
 static void clear_calls(struct model_policy *self)
@@ -319,10 +320,9 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	struct dp_model_image img;
 	struct dp_model_reply reply;
 	char caption[96], zoom_note[300];
+	int64_t t = dp_now_ns();
 	char *body;
 	int r;
-
-	int64_t t = dp_now_ns();
 
 	clear_calls(self);
 	memset(&self->stats, 0, sizeof(self->stats));
@@ -372,6 +372,14 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	if (r < 0)
 		return r;
 	t = dp_now_ns();
+	if (!self->context_warned && reply.tokens_in > self->profile.context_tokens / 10 * 9) {
+		/* The server will refuse the next requests soon: say why now. */
+		dp_log_warn("the prompt is %llu tokens, over 90%% of the %llu the profile %s allows: lower "
+			    "keep_screenshots in the profile, or give the task fewer steps",
+			    (unsigned long long)reply.tokens_in, (unsigned long long)self->profile.context_tokens,
+			    self->profile.name);
+		self->context_warned = true;
+	}
 	r = dp_conversation_add_assistant(self->conv, reply.message);
 	if (r == 0) {
 		d->reasoning = dp_model_reply_reasoning(reply.message);
