@@ -159,15 +159,55 @@ static void test_errors_until_the_retry_bound(void)
 }
 
 /* A reply that is slow to come is waited for (within the stall limit). */
-static void test_a_slow_reply_is_waited_for(void)
+static void slow_reply(const char *mode)
 {
 	struct dp_model_server s;
 	int64_t t0 = dp_now_ns();
+	char control[128];
 
-	TST_REQUIRE(start(&s, "{\"stall\": {\"count\": 1, \"seconds\": 3, \"mode\": \"headers\"}}") == 0);
+	snprintf(control, sizeof(control), "{\"stall\": {\"count\": 1, \"seconds\": 3, \"mode\": \"%s\"}}", mode);
+	TST_REQUIRE(start(&s, control) == 0);
 	TST_EQ_INT(run(&s, NULL), 0);
 	TST_EQ_STR(probe_text(), "ok");
 	TST_CHECK(dp_now_ns() - t0 >= 3 * DP_NSEC_PER_SEC);
+	dp_model_server_stop(&s);
+}
+
+static void test_a_slow_reply_is_waited_for(void)
+{
+	slow_reply("headers");
+}
+
+static void test_a_silent_server_is_waited_for(void)
+{
+	slow_reply("silent");
+}
+
+/* A reply that stops coming is given up after the stall limit and asked
+ * again: the task succeeds long before the stall would end. */
+static void test_a_stalled_reply_is_retried(void)
+{
+	const char *argv[] = { getenv("DP_DESKPILOT"), "run", "--help", NULL };
+	const char *extra[] = { "--stall-timeout", "2", NULL };
+	struct dp_model_server s;
+	int64_t t0;
+	cJSON *stats;
+
+	dp_run(argv, NULL, out, sizeof(out), err, sizeof(err));
+	if (!strstr(out, "--stall-timeout") && !strstr(err, "--stall-timeout")) {
+		fprintf(stderr, "skipped: deskpilot run has no --stall-timeout (its default is 120 s)\n");
+		return;
+	}
+	TST_REQUIRE(start(&s, "{\"stall\": {\"count\": 1, \"seconds\": 60, \"mode\": \"headers\"}}") == 0);
+	t0 = dp_now_ns();
+	TST_EQ_INT(run(&s, extra), 0);
+	TST_EQ_STR(probe_text(), "ok");
+	TST_CHECK(dp_now_ns() - t0 < 30 * DP_NSEC_PER_SEC);
+	stats = dp_model_server_stats(&s);
+	TST_REQUIRE(stats);
+	TST_EQ_STR(entry_str(log_entry(stats, 0), "fault"), "stall");
+	TST_EQ_INT(dp_model_stats_violations(stats), 0);
+	cJSON_Delete(stats);
 	dp_model_server_stop(&s);
 }
 
@@ -426,6 +466,8 @@ int main(void)
 	TST_RUN(test_rate_limit_is_waited_out);
 	TST_RUN(test_errors_until_the_retry_bound);
 	TST_RUN(test_a_slow_reply_is_waited_for);
+	TST_RUN(test_a_silent_server_is_waited_for);
+	TST_RUN(test_a_stalled_reply_is_retried);
 	TST_RUN(test_malformed_json);
 	TST_RUN(test_truncated_json);
 	TST_RUN(test_empty_choices);
