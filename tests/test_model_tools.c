@@ -82,6 +82,16 @@ static void test_calls_become_actions(void)
 	TST_EQ_INT(a.count, 2);
 	TST_EQ_INT(a.button, 3);
 	dp_action_clear(&a);
+	/* decimals are rounded to the nearest unit */
+	TST_REQUIRE(parse("click", "{\"x\": 447.5, \"y\": 100.2}", DP_COORDS_PIXELS, &a, &err) == 0);
+	TST_EQ_INT(a.point.x, 448);
+	TST_EQ_INT(a.point.y, 100);
+	dp_action_clear(&a);
+	TST_REQUIRE(parse("drag", "{\"path\": [[10.4, 10.6], [800, 500.5]]}", DP_COORDS_PIXELS, &a, &err) == 0);
+	TST_EQ_INT(a.path[0].x, 10);
+	TST_EQ_INT(a.path[0].y, 11);
+	TST_EQ_INT(a.path[1].y, 501);
+	dp_action_clear(&a);
 	TST_REQUIRE(parse("type", "{\"text\": \"Grüße 你好\"}", DP_COORDS_PIXELS, &a, &err) == 0);
 	TST_EQ_STR(a.text, "Grüße 你好");
 	dp_action_clear(&a);

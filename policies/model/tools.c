@@ -1,6 +1,7 @@
 #include "policies/model/tools.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,27 @@ int dp_model_check_points(const struct dp_action *a, const struct dp_coord_map *
 	return r;
 }
 
+/* Models often give coordinates with decimals (448.5): the nearest whole
+ * pixel or unit is what they mean.  Other numbers stay as they are. */
+static void round_number(cJSON *v)
+{
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble) && fabs(v->valuedouble) < 1e9 &&
+	    v->valuedouble != floor(v->valuedouble))
+		cJSON_SetNumberValue(v, floor(v->valuedouble + 0.5));
+}
+
+static void round_coordinates(cJSON *args)
+{
+	static const char *const keys[] = { "x", "y", "width", "height" };
+	cJSON *pt, *v;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		round_number(cJSON_GetObjectItemCaseSensitive(args, keys[i]));
+	cJSON_ArrayForEach(pt, cJSON_GetObjectItemCaseSensitive(args, "path"))
+		cJSON_ArrayForEach(v, pt)
+			round_number(v);
+}
+
 int dp_model_tool_call_parse(const cJSON *call, const struct dp_coord_map *map, struct dp_action *action,
 			     struct dp_error *err)
 {
@@ -226,6 +248,7 @@ int dp_model_tool_call_parse(const cJSON *call, const struct dp_coord_map *map, 
 		cJSON_Delete(args);
 		return dp_error_set(err, -EINVAL, "%s: not a tool here; use click, drag or move", name);
 	}
+	round_coordinates(args);
 	type = cJSON_CreateString(name);
 	if (!type || !cJSON_AddItemToObject(args, "action", type)) {
 		cJSON_Delete(type);
