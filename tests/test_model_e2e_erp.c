@@ -3,6 +3,7 @@
  * screenshots it is sent (OCR): the row is in the app's SQLite database,
  * exactly; the server saw no protocol violation; the verifier was asked. */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,7 +27,9 @@ static const char *dump(void)
 	return text;
 }
 
-static void enter_invoice(const char *profile, const char *number)
+/* zoom: look at the Save button at full resolution first, and click it in
+ * the zoomed image's coordinates. */
+static void enter_invoice(const char *profile, const char *number, bool zoom)
 {
 	struct dp_model_server server;
 	char task[2048], run_dir[400], row[256];
@@ -43,11 +46,12 @@ static void enter_invoice(const char *profile, const char *number)
 		 "type \"100.00\" into \"Net amount\"\n"
 		 "press Tab\n"
 		 "press End\n"
+		 "%s"
 		 "click \"Save\"\n"
 		 "press Return\n"
 		 "done \"invoice %s saved\"\n"
 		 "verify \"%s\"\n",
-		 number, number, number, number);
+		 number, number, zoom ? "zoom \"Save\"\n" : "", number, number);
 	TST_REQUIRE(dp_model_server_start(&server, dir, profile, NULL) == 0);
 	snprintf(run_dir, sizeof(run_dir), "%s/run-%s", dir, profile);
 	TST_EQ_INT(dp_model_run(&xvfb, &server, task, profile, run_dir, NULL, out, sizeof(out), err, sizeof(err)), 0);
@@ -67,22 +71,22 @@ static void enter_invoice(const char *profile, const char *number)
 
 static void test_minimax_m3(void)
 {
-	enter_invoice("minimax-m3", "INV-7101");
+	enter_invoice("minimax-m3", "INV-7101", true);
 }
 
 static void test_qwen3_vl(void)
 {
-	enter_invoice("qwen3-vl", "INV-7102");
+	enter_invoice("qwen3-vl", "INV-7102", true);
 }
 
 static void test_ui_tars(void)
 {
-	enter_invoice("ui-tars-1.5", "INV-7103");
+	enter_invoice("ui-tars-1.5", "INV-7103", false);
 }
 
 static void test_generic_openai(void)
 {
-	enter_invoice("generic-openai", "INV-7104");
+	enter_invoice("generic-openai", "INV-7104", false);
 }
 
 int main(void)
