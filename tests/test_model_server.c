@@ -381,6 +381,31 @@ static void test_ui_tars_answers_in_text(void)
 	dp_model_server_stop(&s);
 }
 
+/* Without --profile, each request's model name picks the profile. */
+static void test_the_model_name_picks_the_profile(void)
+{
+	struct dp_model_server s;
+	cJSON *messages = cJSON_CreateArray(), *answer;
+	const cJSON *call;
+	int status = 0;
+	TST_REQUIRE(dp_model_server_start(&s, dir, NULL, (const char *[]){ "--no-ocr", NULL }) == 0);
+	cJSON_AddItemToArray(messages, text_message("system", "You operate a computer."));
+	cJSON_AddItemToArray(messages, user_message("Task: t\nPlan:\nclick at 0.5 0.5\n", 1280, 704));
+	answer = chat(&s, "Qwen3-VL-8B-Instruct", messages, &status);
+	TST_EQ_INT(status, 200);
+	call = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(reply_message(answer), "tool_calls"), 0);
+	TST_EQ_STR(call ? cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(call, "function"),
+							   "arguments")->valuestring : "",
+		   "{\"x\":500,\"y\":500}");
+	cJSON_Delete(answer);
+	answer = chat(&s, "no-such-model", messages, &status);
+	TST_EQ_INT(status, 404);
+	TST_EQ_INT(violations(&s), 1);
+	cJSON_Delete(answer);
+	cJSON_Delete(messages);
+	dp_model_server_stop(&s);
+}
+
 static void test_control_and_garbage(void)
 {
 	struct dp_model_server s;
@@ -426,6 +451,7 @@ int main(void)
 	TST_RUN(test_violations_are_caught);
 	TST_RUN(test_qwen_drops_screenshots_and_points_in_thousandths);
 	TST_RUN(test_ui_tars_answers_in_text);
+	TST_RUN(test_the_model_name_picks_the_profile);
 	TST_RUN(test_control_and_garbage);
 	TST_EXIT();
 }

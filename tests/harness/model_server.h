@@ -18,7 +18,8 @@ struct dp_model_server {
 };
 
 /* Starts the server (--port 0 --profile profile, then extra, NULL-ended
- * or NULL) with its stderr in dir/server-<profile>.log.  Returns 0 or -1
+ * or NULL; profile NULL: the requests' model names pick it) with its
+ * stderr in dir/server-<profile>.log.  Returns 0 or -1
  * after a message. */
 int dp_model_server_start(struct dp_model_server *s, const char *dir, const char *profile,
 			  const char *const *extra);
