@@ -329,6 +329,37 @@ static void test_thinking_per_profile_and_override(void)
 	TST_CHECK(strstr(err.message, "has no thinking switch"));
 }
 
+/* A server that ignores the forced tool and answers in words. */
+static void test_verifier_in_words(void)
+{
+	static const char *const replies[] = {
+		"{\"role\": \"assistant\", \"content\": \"NO: the dialog is still open\"}",
+		"{\"role\": \"assistant\", \"content\": \"I think so\"}",
+	};
+	struct dp_error err = { 0 };
+	struct dp_task_info task = { .id = "t", .instruction = "close the dialog" };
+	struct dp_observation obs = { .step = 4, .frame = screen() };
+	struct dp_policy *p;
+	bool agree = true;
+	char *reason = NULL;
+
+	script(replies, 2);
+	p = make("generic-openai", NULL, &err);
+	TST_REQUIRE(p);
+	TST_EQ_INT(p->impl->start(p, &task, &err), 0);
+	TST_EQ_INT(p->impl->verify(p, &obs, "closed", &agree, &reason, &err), 0);
+	TST_CHECK(!agree);
+	TST_EQ_STR(reason, "the dialog is still open");
+	free(reason);
+	reason = NULL;
+	/* neither a verdict call nor YES/NO: an error that says so */
+	TST_EQ_INT(p->impl->verify(p, &obs, "closed", &agree, &reason, &err), -EPROTO);
+	TST_CHECK(strstr(err.message, "the verifier's reply: model server at ") && strstr(err.message, "neither a verdict call nor YES or NO"));
+	fprintf(stderr, "  %s\n", err.message);
+	TST_CHECK(!reason);
+	p->impl->destroy(p);
+}
+
 static void test_keys_and_endpoints(void)
 {
 	struct dp_model_options o = { .profile = "minimax-m3" };
@@ -359,6 +390,7 @@ int main(void)
 	start_server();
 	TST_RUN(test_first_request_tools_zoom_and_verdicts);
 	TST_RUN(test_thinking_per_profile_and_override);
+	TST_RUN(test_verifier_in_words);
 	TST_RUN(test_keys_and_endpoints);
 	for (int i = 0; i < 8; i++)
 		free(srv.requests[i]);

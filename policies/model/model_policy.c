@@ -518,7 +518,9 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 	    asprintf(&ask, "The agent that worked on the task says it is done: %s\n\nDoes the final screenshot below "
 			   "show the task done? %s\n\nFinal screenshot (%dx%d):",
 		     summary && *summary ? summary : "(no summary)",
-		     text ? "Answer YES, or NO: and what is still missing." : "Answer with the verdict tool.", img.width,
+		     text ? "Answer YES, or NO: and what is still missing."
+			  : "Answer with the verdict tool (or, without tools, YES or NO: and what is still missing).",
+		     img.width,
 		     img.height) < 0)
 		goto out;
 	if (dp_conversation_add_system(conv, "You check the work of a desktop automation agent. Judge only by what "
@@ -558,12 +560,15 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 		r = dp_uitars_verdict(cJSON_IsString(content) ? content->valuestring : "", agree, reason, err);
 	} else {
 		const cJSON *call = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(reply.message, "tool_calls"), 0);
+		const cJSON *content = cJSON_GetObjectItemCaseSensitive(reply.message, "content");
 
-		if (!call)
-			r = dp_error_set(err, -EPROTO, "model server at %s: the verifier's reply has no verdict call",
-					 self->endpoint);
-		else
+		/* A server that ignores a forced tool_choice may answer in words:
+		 * "YES" or "NO: reason" is read as well. */
+		if (call)
 			r = dp_model_verdict_parse(call, agree, reason, err);
+		else if (!cJSON_IsString(content) || dp_uitars_verdict(content->valuestring, agree, reason, NULL) < 0)
+			r = dp_error_set(err, -EPROTO, "model server at %s: neither a verdict call nor YES or NO: reason",
+					 self->endpoint);
 	}
 	if (r == 0)
 		dp_log_info("verifier: %s%s%s", *agree ? "done" : "not done", *reason ? ": " : "", *reason ? *reason : "");
