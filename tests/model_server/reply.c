@@ -39,7 +39,7 @@ static int read_marker(const cJSON *m, int *step, int *move, char *flag, size_t 
 	int r = -1, end = 0;
 
 	flag[0] = '\0';
-	if (at && sscanf(at, "[step %d.%d of %*[^],]%n", step, move, &end) == 2 && end > 0) {
+	if (at && sscanf(at, "[step %6d.%2d of %*[^],]%n", step, move, &end) == 2 && end > 0) {
 		if (at[end] == ',')
 			sscanf(at + end, ", %15[a-z]", flag);
 		r = *step >= 1 && *move >= 1 ? 0 : -1;
@@ -379,6 +379,11 @@ static cJSON *assemble(struct build *b)
 		cJSON *details = cJSON_AddArrayToObject(msg, "reasoning_details"), *d = cJSON_CreateObject();
 		char thought[1600];
 
+		/* The reasoning names what is on the screen, read for it if the
+		 * step itself looked for nothing. */
+		if (!b->seen[0] && ctx->image && ctx->screen &&
+		    ms_screen_summary(ctx->screen, ctx->image, b->seen, sizeof(b->seen), NULL) < 0)
+			b->seen[0] = '\0';
 		if (!ctx->image)
 			snprintf(thought, sizeof(thought), "There is no screenshot to look at. %s", b->say);
 		else if (b->seen[0])

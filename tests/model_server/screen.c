@@ -233,6 +233,23 @@ static void summarise(const struct dp_ocr_result *res, char *seen, size_t size)
 		snprintf(seen, size, "no text");
 }
 
+int ms_screen_summary(struct ms_screen *s, const struct dp_frame *image, char *seen, size_t seen_size,
+		      struct dp_error *err)
+{
+	struct dp_ocr_result res = { 0 };
+	struct dp_frame big;
+	int r;
+
+	if (upscale(image, upscale_factor(image->width), &big) < 0)
+		return dp_error_set(err, -ENOMEM, "out of memory upscaling the screenshot");
+	r = dp_ocr_read(s->ocr, &big, NULL, &res, err);
+	if (r == 0)
+		summarise(&res, seen, seen_size);
+	dp_ocr_result_clear(&res);
+	dp_image_free(&big);
+	return r;
+}
+
 int ms_screen_find(struct ms_screen *s, const struct dp_frame *image, const char *text, bool label,
 		   struct ms_found *out, char *seen, size_t seen_size, struct dp_error *err)
 {

@@ -37,5 +37,9 @@ struct ms_found {
  * first that ends with a colon (a field's label rather than a heading).  0 and *out; -ENOENT when nothing comes close, with the lines read
  * in the message.  seen (may be NULL) gets a short summary of what is on
  * the image: the first lines read, quoted. */
+/* Only the summary of what is on image (as ms_screen_find gives it). */
+int ms_screen_summary(struct ms_screen *s, const struct dp_frame *image, char *seen, size_t seen_size,
+		      struct dp_error *err);
+
 int ms_screen_find(struct ms_screen *s, const struct dp_frame *image, const char *text, bool label,
 		   struct ms_found *out, char *seen, size_t seen_size, struct dp_error *err);
