@@ -121,6 +121,10 @@ static int bench_profile(const char *profile, uint32_t steps, struct dp_capture 
 	if (dp_model_server_start(&server, dir, profile, extra) < 0)
 		return -1;
 	task = malloc(64 + 24 * (size_t)steps);
+	if (!task) {
+		dp_model_server_stop(&server);
+		return -1;
+	}
 	p = task + sprintf(task, "type %u pieces of text\nPlan:\n", steps);
 	for (uint32_t i = 0; i < steps; i++)
 		p += sprintf(p, "type \"%u \"\n", i + 1);
