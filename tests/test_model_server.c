@@ -199,6 +199,16 @@ static void test_a_conversation_by_the_rules(void)
 	call = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(reply_message(again), "tool_calls"), 0);
 	TST_EQ_STR(cJSON_GetObjectItemCaseSensitive(call, "function")->child->valuestring, "type");
 	TST_EQ_INT(violations(&s), 0);
+
+	/* The same task from its start again (a benchmark's second run): a new
+	 * conversation that shares its prefix, not a history that shrank. */
+	cJSON_Delete(again);
+	while (cJSON_GetArraySize(messages) > 2)
+		cJSON_DeleteItemFromArray(messages, 2);
+	again = chat(&s, "MiniMax-M3", messages, &status);
+	TST_EQ_INT(status, 200);
+	TST_EQ_INT(usage(again, "cached_tokens"), first_prompt);
+	TST_EQ_INT(violations(&s), 0);
 	cJSON_Delete(again);
 	cJSON_Delete(answer);
 	cJSON_Delete(messages);

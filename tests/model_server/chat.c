@@ -150,6 +150,19 @@ static bool is_verifier(const cJSON *root, const struct ms_profile *p)
 	return false;
 }
 
+static bool has_assistant(const cJSON *messages)
+{
+	const cJSON *m;
+
+	cJSON_ArrayForEach(m, messages) {
+		const char *role = ms_json_str(m, "role");
+
+		if (role && !strcmp(role, "assistant"))
+			return true;
+	}
+	return false;
+}
+
 /* The first user message's text: the task and its plan. */
 static char *task_text(const cJSON *messages)
 {
@@ -431,7 +444,10 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 			id = ms_hash(id, &seg.norm[2], sizeof(seg.norm[2]));
 		cv = ms_convos_get(s->convos, id);
 	}
-	if (cv)
+	/* A request without any assistant message starts the conversation
+	 * (again: a task run twice); only a continuation must extend the
+	 * previous request. */
+	if (cv && has_assistant(messages))
 		ms_check_history(cv, messages, &seg, &p, f);
 	for (size_t i = 0; i < f->n; i++) {
 		dp_log_warn("request %lu: violation: %s", rec->index, f->reason[i]);
