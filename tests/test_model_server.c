@@ -117,10 +117,18 @@ static cJSON *chat(const struct dp_model_server *s, const char *model, const cJS
 	return answer;
 }
 
+static const char *call_id(const cJSON *call)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(call, "id");
+
+	return cJSON_IsString(id) ? id->valuestring : "";
+}
+
 static const cJSON *reply_message(const cJSON *answer)
 {
-	return cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(answer, "choices"), 0),
-						"message");
+	const cJSON *choices = cJSON_GetObjectItemCaseSensitive(answer, "choices");
+
+	return cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(choices, 0), "message");
 }
 
 static double usage(const cJSON *answer, const char *name)
@@ -189,8 +197,7 @@ static void test_a_conversation_by_the_rules(void)
 	/* The reply back whole, its tool result, the next screenshot: all of
 	 * the previous request is a cached prefix. */
 	cJSON_AddItemToArray(messages, cJSON_Duplicate(msg, true));
-	cJSON_AddItemToArray(messages, tool_message(cJSON_GetObjectItemCaseSensitive(call, "id")->valuestring,
-						    "no visible effect"));
+	cJSON_AddItemToArray(messages, tool_message(call_id(call), "no visible effect"));
 	cJSON_AddItemToArray(messages, user_message("Screenshot after step 1 (896x504):", 896, 504));
 	again = chat(&s, "MiniMax-M3", messages, &status);
 	TST_EQ_INT(status, 200);
@@ -227,7 +234,8 @@ static void test_violations_are_caught(void)
 
 	TST_REQUIRE(dp_model_server_start(&s, dir, "minimax-m3", (const char *[]){ "--no-ocr", NULL }) == 0);
 
-	body = dp_model_server_request(&s, "POST", "/v1/chat/completions", "{\"model\": \"MiniMax-M3\", \"messa", &status);
+	body = dp_model_server_request(&s, "POST", "/v1/chat/completions", "{\"model\": \"MiniMax-M3\", \"messa",
+				       &status);
 	TST_EQ_INT(status, 400);
 	TST_CHECK(body && strstr(body, "not a JSON object"));
 	free(body);
@@ -281,7 +289,7 @@ static void test_violations_are_caught(void)
 	cJSON_DeleteItemFromObjectCaseSensitive(changed, "reasoning_details");
 	bad = cJSON_Duplicate(messages, true);
 	cJSON_AddItemToArray(bad, changed);
-	cJSON_AddItemToArray(bad, tool_message(cJSON_GetObjectItemCaseSensitive(call, "id")->valuestring, "no visible effect"));
+	cJSON_AddItemToArray(bad, tool_message(call_id(call), "no visible effect"));
 	cJSON_AddItemToArray(bad, user_message("Screenshot after step 1 (896x504):", 896, 504));
 	r = chat(&s, "MiniMax-M3", bad, &status);
 	TST_EQ_INT(status, 200); /* a real server answers, but caches and reasons worse */
@@ -304,7 +312,7 @@ static void test_violations_are_caught(void)
 	/* A screenshot dropped where the profile keeps them all. */
 	bad = cJSON_Duplicate(messages, true);
 	cJSON_AddItemToArray(bad, cJSON_Duplicate(msg, true));
-	cJSON_AddItemToArray(bad, tool_message(cJSON_GetObjectItemCaseSensitive(call, "id")->valuestring, "no visible effect"));
+	cJSON_AddItemToArray(bad, tool_message(call_id(call), "no visible effect"));
 	cJSON_AddItemToArray(bad, user_message("Screenshot after step 1 (896x504):", 896, 504));
 	r = chat(&s, "MiniMax-M3", bad, &status);
 	cJSON_Delete(r);
@@ -350,7 +358,7 @@ static void test_qwen_drops_screenshots_and_points_in_thousandths(void)
 			   ->valuestring,
 		   "{\"x\":250,\"y\":750}");
 	cJSON_AddItemToArray(messages, cJSON_Duplicate(msg, true));
-	cJSON_AddItemToArray(messages, tool_message(cJSON_GetObjectItemCaseSensitive(call, "id")->valuestring, "no visible effect"));
+	cJSON_AddItemToArray(messages, tool_message(call_id(call), "no visible effect"));
 	cJSON_AddItemToArray(messages, user_message("Screenshot after step 1 (1280x704):", 1280, 704));
 	{
 		cJSON *content = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(messages, 1), "content");

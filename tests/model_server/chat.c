@@ -1,6 +1,7 @@
 #define DP_LOG_SUBSYS "model-server"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,18 @@ static void reject(struct ms_server *s, struct ms_record *rec, struct ms_respons
 
 static const char *const roles[] = { "system", "user", "assistant", "tool" };
 
+static int shape_error(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int shape_error(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
 /* The shape of messages; 0 or a message saying what is wrong. */
 static int check_shape(const cJSON *root, char *why, size_t size)
 {
@@ -50,11 +63,11 @@ static int check_shape(const cJSON *root, char *why, size_t size)
 	int i = 0;
 
 	if (!ms_json_str(root, "model"))
-		return snprintf(why, size, "model: expected a string"), -EINVAL;
+		return shape_error(why, size, "model: expected a string");
 	if (stream && !cJSON_IsFalse(stream))
-		return snprintf(why, size, "stream: this server answers \"stream\": false only"), -EINVAL;
+		return shape_error(why, size, "stream: this server answers \"stream\": false only");
 	if (!cJSON_IsArray(messages) || cJSON_GetArraySize(messages) == 0)
-		return snprintf(why, size, "messages: expected a non-empty array"), -EINVAL;
+		return shape_error(why, size, "messages: expected a non-empty array");
 	cJSON_ArrayForEach(m, messages) {
 		const char *role = ms_json_str(m, "role");
 		const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content"), *part;
@@ -64,22 +77,22 @@ static int check_shape(const cJSON *root, char *why, size_t size)
 		for (size_t k = 0; role && k < sizeof(roles) / sizeof(roles[0]); k++)
 			known = known || !strcmp(role, roles[k]);
 		if (!known)
-			return snprintf(why, size, "messages[%d].role: expected system, user, assistant or tool", i), -EINVAL;
+			return shape_error(why, size, "messages[%d].role: expected system, user, assistant or tool", i);
 		if (content && !cJSON_IsString(content) && !cJSON_IsArray(content) && !cJSON_IsNull(content))
-			return snprintf(why, size, "messages[%d].content: expected a string or an array of parts", i),
-			       -EINVAL;
+			return shape_error(why, size, "messages[%d].content: expected a string or an array of parts",
+					   i);
 		cJSON_ArrayForEach(part, (cJSON_IsArray(content) ? content : NULL)) {
 			const char *type = ms_json_str(part, "type");
 
 			if (!type || (strcmp(type, "text") && strcmp(type, "image_url")))
-				return snprintf(why, size, "messages[%d].content[%d].type: expected text or image_url", i, j),
-				       -EINVAL;
+				return shape_error(why, size,
+						   "messages[%d].content[%d].type: expected text or image_url", i, j);
 			if (!strcmp(type, "text") && !ms_json_str(part, "text"))
-				return snprintf(why, size, "messages[%d].content[%d].text: expected a string", i, j), -EINVAL;
+				return shape_error(why, size, "messages[%d].content[%d].text: expected a string", i, j);
 			j++;
 		}
 		if (!strcmp(role, "tool") && !ms_json_str(m, "tool_call_id"))
-			return snprintf(why, size, "messages[%d].tool_call_id: expected a string", i), -EINVAL;
+			return shape_error(why, size, "messages[%d].tool_call_id: expected a string", i);
 		i++;
 	}
 	return 0;
@@ -111,7 +124,8 @@ static bool pick_profile(struct ms_server *s, struct ms_record *rec, const char 
 		*p = s->profile;
 		if (p->any_model || !strcmp(model, p->model))
 			return true;
-		snprintf(why, sizeof(why), "model '%.200s' does not exist here (this server plays %s)", model, p->model);
+		snprintf(why, sizeof(why), "model '%.200s' does not exist here (this server plays %s)", model,
+			 p->model);
 	} else if (ms_profile_for_model(s->profiles_dir, model, p, &err) == 0) {
 		return true;
 	} else {
@@ -274,7 +288,8 @@ static cJSON *verdict(struct ms_server *s, const struct ms_profile *p, const cJS
 		for (size_t i = 0; done && i < plan->n_verify; i++) {
 			struct ms_found f;
 
-			if (!s->screen || ms_screen_find(s->screen, &frame, plan->verify[i], false, &f, NULL, 0, &err) < 0) {
+			if (!s->screen ||
+			    ms_screen_find(s->screen, &frame, plan->verify[i], false, &f, NULL, 0, &err) < 0) {
 				done = false;
 				snprintf(reason, sizeof(reason), "%s", s->screen ? err.message : "I cannot read text");
 			}
@@ -368,12 +383,14 @@ static void break_body(struct ms_response *out, enum ms_fault_kind fault, const 
 	}
 	if (fault == MS_FAULT_MALFORMED) {
 		free(out->body);
-		out->body = strdup("{\"id\": \"chatcmpl-x\", \"object\": \"chat.completion\", \"choices\": [{\"index\": 0, "
-				   "\"message\": {\"role\": \"assistant\" \"content\": \"a comma is missing\"}}]}");
+		out->body = strdup("{\"id\": \"chatcmpl-x\", \"object\": \"chat.completion\", "
+				   "\"choices\": [{\"index\": 0, \"message\": {\"role\": \"assistant\" "
+				   "\"content\": \"a comma is missing\"}}]}");
 	} else if (fault == MS_FAULT_EMPTY_CHOICES) {
 		free(out->body);
-		if (asprintf(&body, "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion\",\"model\":\"%s\",\"choices\":[],"
-				    "\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,\"total_tokens\":0}}",
+		if (asprintf(&body, "{\"id\":\"chatcmpl-x\",\"object\":\"chat.completion\",\"model\":\"%s\","
+				    "\"choices\":[],\"usage\":{\"prompt_tokens\":0,\"completion_tokens\":0,"
+				    "\"total_tokens\":0}}",
 			     model) < 0)
 			body = NULL;
 		out->body = body;

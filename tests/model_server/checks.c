@@ -56,13 +56,13 @@ void ms_check_images(const cJSON *messages, const struct ms_profile *p, struct m
 				}
 				if (w % p->factor || h % p->factor)
 					ms_finding(f, true,
-						   "messages[%d].content[%d]: image %dx%d is not on the %s grid: both sides "
-						   "must be multiples of %d",
+						   "messages[%d].content[%d]: image %dx%d is not on the %s grid: "
+						   "both sides must be multiples of %d",
 						   i, j, w, h, p->name, p->factor);
 				else if (px < p->min_pixels || px > p->max_pixels)
 					ms_finding(f, true,
-						   "messages[%d].content[%d]: image %dx%d has %lld pixels, outside %s's "
-						   "%lld..%lld",
+						   "messages[%d].content[%d]: image %dx%d has %lld pixels, "
+						   "outside %s's %lld..%lld",
 						   i, j, w, h, (long long)px, p->name, (long long)p->min_pixels,
 						   (long long)p->max_pixels);
 			}
@@ -98,8 +98,10 @@ void ms_check_tool_results(const cJSON *messages, struct ms_findings *f)
 				}
 			}
 			if (!found)
-				ms_finding(f, true, "messages[%d]: tool message for '%s', which no tool call of the "
-						    "assistant message before it has", i, id ? id : "(no tool_call_id)");
+				ms_finding(f, true,
+					   "messages[%d]: tool message for '%s', which no tool call of the assistant "
+					   "message before it has",
+					   i, id ? id : "(no tool_call_id)");
 			continue;
 		}
 		if (!role || strcmp(role, "assistant"))
@@ -170,8 +172,9 @@ void ms_check_history(const struct ms_convo *cv, const cJSON *messages, const st
 				if (only_dropped(cJSON_GetArrayItem(cv->prev_messages, (int)i),
 						 cJSON_GetArrayItem(messages, (int)i))) {
 					if (!p->drops_screenshots)
-						ms_finding(f, false, "messages[%zu]: a screenshot was dropped, but %s keeps "
-								     "all of them", i, p->name);
+						ms_finding(f, false,
+							   "messages[%zu]: a screenshot was dropped, but %s keeps all "
+							   "of them", i, p->name);
 					continue;
 				}
 				ms_finding(f, false, "messages[%zu] differs from the previous request's: the history "
@@ -190,11 +193,12 @@ void ms_check_history(const struct ms_convo *cv, const cJSON *messages, const st
 			continue;
 		if (!(essence = ms_assistant_essence(m)))
 			continue;
-		if (!ms_convo_was_sent(cv, ms_prefix_key(seg, i), essence, &any))
-			ms_finding(f, false, any ? "messages[%zu]: the assistant message is not the one sent (content, "
-						   "tool_calls and reasoning_details must come back unchanged)"
-						 : "messages[%zu]: this server sent no assistant message after that history",
-				   i);
+		if (!ms_convo_was_sent(cv, ms_prefix_key(seg, i), essence, &any) && any)
+			ms_finding(f, false, "messages[%zu]: the assistant message is not the one sent (content, "
+					     "tool_calls and reasoning_details must come back unchanged)", i);
+		else if (!any)
+			ms_finding(f, false, "messages[%zu]: this server sent no assistant message after that "
+					     "history", i);
 		free(essence);
 	}
 }

@@ -153,7 +153,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		ms_stats_handle(h->server, &r);
 	} else {
 		ms_error_response(&r, 404, "not_found",
-				  "no such endpoint: POST /v1/chat/completions, POST /control and GET /stats are served");
+				  "no such endpoint: POST /v1/chat/completions, POST /control and GET /stats "
+				  "are served");
 	}
 	dp_log_debug("%s %s: %d", method, url, r.status);
 	return send_response(h, c, &r);

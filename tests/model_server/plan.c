@@ -177,7 +177,8 @@ void ms_plan_parse(const char *task, struct ms_plan *plan)
 			continue;
 		}
 		if (plan->n >= MS_PLAN_MAX_STEPS) {
-			snprintf(plan->error, sizeof(plan->error), "the plan has more than %d steps", MS_PLAN_MAX_STEPS);
+			snprintf(plan->error, sizeof(plan->error), "the plan has more than %d steps",
+				 MS_PLAN_MAX_STEPS);
 			return;
 		}
 		verify_before = plan->n_verify;

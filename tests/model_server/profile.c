@@ -60,8 +60,9 @@ static int parse(const cJSON *root, const char *name, const char *path, struct m
 	else if (!strcmp(coords, "normalized_1000"))
 		p->coords = MS_COORDS_NORM1000;
 	else
-		return dp_error_set(err, -EINVAL, "%s: coordinate_space: '%s' is neither image_pixels nor normalized_1000",
-				    path, coords);
+		return dp_error_set(err, -EINVAL,
+				    "%s: coordinate_space: '%s' is neither image_pixels nor normalized_1000", path,
+				    coords);
 	if (!strcmp(actions, "ui_tars_text"))
 		p->text_actions = true;
 	else if (strcmp(actions, "tools"))

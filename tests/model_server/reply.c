@@ -190,8 +190,8 @@ static int find_target(struct build *b, const struct ms_step *s, struct ms_found
 		fail_move(b, "I cannot read text on screenshots (this server was built without OCR)");
 		return -1;
 	}
-	if (ms_screen_find(ctx->screen, ctx->image, s->target, s->kind == MS_STEP_TYPE_INTO, f, b->seen, sizeof(b->seen),
-			   &err) == 0)
+	if (ms_screen_find(ctx->screen, ctx->image, s->target, s->kind == MS_STEP_TYPE_INTO, f, b->seen,
+			   sizeof(b->seen), &err) == 0)
 		return 0;
 	if (ctx->pos.waits < ctx->max_waits) {
 		/* The next request tries this very move again. */
@@ -411,7 +411,8 @@ cJSON *ms_reply_build(struct ms_reply_ctx *ctx)
 			 ctx->profile->text_actions || ctx->pos.step > (int)ctx->plan->n
 				 ? ctx->pos.move
 				 : ms_step_moves(&ctx->plan->steps[ctx->pos.step - 1]),
-			 ctx->plan->n, ctx->brk == MS_BREAK_ARG_STRING || ctx->brk == MS_BREAK_ARG_OUTSIDE ? ", again" : "");
+			 ctx->plan->n,
+			 ctx->brk == MS_BREAK_ARG_STRING || ctx->brk == MS_BREAK_ARG_OUTSIDE ? ", again" : "");
 	if (!ctx->image) {
 		snprintf(b.say, sizeof(b.say), "I was sent no screenshot.");
 		fail_move(&b, "the request has no screenshot to look at");

@@ -34,12 +34,13 @@ struct ms_found {
 
 /* Finds text (a word or phrase, case folded, near misses of OCR allowed) on
  * image; of equal matches the first in reading order, or with label set the
- * first that ends with a colon (a field's label rather than a heading).  0 and *out; -ENOENT when nothing comes close, with the lines read
- * in the message.  seen (may be NULL) gets a short summary of what is on
- * the image: the first lines read, quoted. */
+ * one with a field frame right of it or ending with a colon (a field's label
+ * rather than a heading).  0 and *out; -ENOENT when nothing comes close, with
+ * the lines read in the message.  seen (may be NULL) gets a short summary of
+ * what is on the image: the first lines read, quoted. */
+int ms_screen_find(struct ms_screen *s, const struct dp_frame *image, const char *text, bool label,
+		   struct ms_found *out, char *seen, size_t seen_size, struct dp_error *err);
+
 /* Only the summary of what is on image (as ms_screen_find gives it). */
 int ms_screen_summary(struct ms_screen *s, const struct dp_frame *image, char *seen, size_t seen_size,
 		      struct dp_error *err);
-
-int ms_screen_find(struct ms_screen *s, const struct dp_frame *image, const char *text, bool label,
-		   struct ms_found *out, char *seen, size_t seen_size, struct dp_error *err);
