@@ -15,6 +15,8 @@
 #include "tst.h"
 
 #define TASK_PREFIX "Task: test\nPlan:\n"
+/* The tools chat() offers, as the server canonicalises them (keys sorted). */
+#define TOOLS_CANONICAL "[{\"function\":{\"name\":\"click\"},\"type\":\"function\"}]"
 #define RULE_PLAN "click at 0.5 0.5\ntype \"hi\"\ndone \"ok\""
 
 static char dir[256];
@@ -107,6 +109,20 @@ static cJSON *chat(const struct dp_model_server *s, const char *model, const cJS
 
 	cJSON_AddStringToObject(req, "model", model);
 	cJSON_AddBoolToObject(req, "stream", false);
+	/* The options the contract asks for: tools (not for UI-TARS), and
+	 * MiniMax's reasoning apart from the content. */
+	if (!strstr(model, "UI-TARS")) {
+		cJSON *tool = cJSON_CreateObject(), *fn = cJSON_AddObjectToObject(tool, "function");
+
+		cJSON_AddStringToObject(tool, "type", "function");
+		cJSON_AddStringToObject(fn, "name", "click");
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(req, "tools"), tool);
+		cJSON_AddStringToObject(req, "tool_choice", "auto");
+	}
+	if (!strcmp(model, "MiniMax-M3")) {
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(req, "thinking"), "type", "adaptive");
+		cJSON_AddBoolToObject(req, "reasoning_split", true);
+	}
 	cJSON_AddItemToObject(req, "messages", cJSON_Duplicate(messages, true));
 	body = cJSON_PrintUnformatted(req);
 	reply = dp_model_server_request(s, "POST", "/v1/chat/completions", body, status);
@@ -190,7 +206,8 @@ static void test_a_conversation_by_the_rules(void)
 	/* The documented rule: 4 a message, ceil(bytes / 4) a text, the image's
 	 * grid (896x504 at factor 28: 32 x 18 = 576). */
 	TST_EQ_INT(usage(answer, "prompt_tokens"),
-		   4 + (strlen("You operate a computer.") + 3) / 4 + 4 + (strlen(TASK_PREFIX RULE_PLAN) + 3) / 4 + 576);
+		   (strlen(TOOLS_CANONICAL) + 3) / 4 + 4 + (strlen("You operate a computer.") + 3) / 4 + 4 +
+			   (strlen(TASK_PREFIX RULE_PLAN) + 3) / 4 + 576);
 	TST_EQ_INT(usage(answer, "cached_tokens"), 0);
 	first_prompt = usage(answer, "prompt_tokens");
 
@@ -260,6 +277,17 @@ static void test_violations_are_caught(void)
 	TST_CHECK(last_violation_says(&s, "outside minimax-m3's 3136..451584"));
 	cJSON_Delete(r);
 	cJSON_Delete(bad);
+
+	/* No tools offered to a tools profile; MiniMax thinking without
+	 * reasoning_split. */
+	body = dp_model_server_request(&s, "POST", "/v1/chat/completions",
+				       "{\"model\": \"MiniMax-M3\", \"messages\": [{\"role\": \"user\", "
+				       "\"content\": \"Task: t\"}]}", &status);
+	TST_EQ_INT(status, 200);
+	free(body);
+	n += 2;
+	TST_EQ_INT(violations(&s), n);
+	TST_CHECK(last_violation_says(&s, "reasoning_split: expected true"));
 
 	/* Another model's name. */
 	r = chat(&s, "gpt-4o", messages, &status);

@@ -164,6 +164,26 @@ static bool is_verifier(const cJSON *root, const struct ms_profile *p)
 	return false;
 }
 
+/* The contract's request options: tools offered with tool_choice "auto" to
+ * a tools profile (none to a text-action one), MiniMax's reasoning apart
+ * from the content while it thinks. */
+static void check_request_options(const cJSON *root, const struct ms_profile *p, bool verifier,
+				  struct ms_findings *f)
+{
+	const cJSON *tools = cJSON_GetObjectItemCaseSensitive(root, "tools");
+	const char *choice = ms_json_str(root, "tool_choice");
+	const cJSON *split = cJSON_GetObjectItemCaseSensitive(root, "reasoning_split");
+
+	if (p->text_actions && cJSON_GetArraySize(tools) > 0)
+		ms_finding(f, false, "tools: %s answers in text actions and takes no tools", p->name);
+	if (!p->text_actions && !verifier &&
+	    (!cJSON_IsArray(tools) || cJSON_GetArraySize(tools) == 0 || !choice || strcmp(choice, "auto")))
+		ms_finding(f, false, "tools: %s needs the action tools with \"tool_choice\": \"auto\"", p->name);
+	if (p->thinking && !cJSON_IsTrue(split))
+		ms_finding(f, false, "reasoning_split: expected true for %s while it thinks (else the reasoning "
+				     "comes inside the content)", p->name);
+}
+
 static bool has_assistant(const cJSON *messages)
 {
 	const cJSON *m;
@@ -441,6 +461,7 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 	snprintf(rec->kind, sizeof(rec->kind), "%s", verifier ? "verifier" : "task");
 	note_tool_results(messages, rec);
 
+	check_request_options(root, &p, verifier, f);
 	ms_check_images(messages, &p, f);
 	if (f->n_images) {
 		rec->image_w = f->image_w[f->n_images - 1];
