@@ -22,7 +22,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "engine/clock.h"
 #include "engine/loop.h"
+#include "policies/model/conversation.h"
 #include "policies/model/model_policy.h"
 #include "tests/harness/model_server.h"
 #include "tests/harness/xvfb.h"
@@ -163,6 +165,47 @@ static int bench_profile(const char *profile, uint32_t steps, struct dp_capture 
 	return res.outcome == DP_TASK_SUCCEEDED ? 0 : -1;
 }
 
+/* Printing the history for each request: only the new messages (what the
+ * policy does) against the whole history, over 200 steps of 16 KB
+ * screenshots (MiniMax M3's grid as base64 JPEG). */
+static void bench_history(void)
+{
+	static int64_t inc[DP_MAX_STEPS], whole[DP_MAX_STEPS];
+	struct dp_conversation *c;
+	struct dp_stats a, b;
+	char *img = malloc(16 * 1024 + 32);
+	size_t len = 0;
+
+	if (!img || dp_conversation_create(&c, 0, 0) < 0)
+		return;
+	strcpy(img, "data:image/jpeg;base64,");
+	memset(img + 23, 'A', 16 * 1024);
+	img[23 + 16 * 1024] = '\0';
+	dp_conversation_add_system(c, "system prompt");
+	for (int i = 0; i < DP_MAX_STEPS; i++) {
+		int64_t t;
+		char *text;
+
+		dp_conversation_add_user(c, NULL, "Screenshot after step N (896x504):", img, (uint32_t)i);
+		t = dp_now_ns();
+		dp_conversation_json(c, &len);
+		inc[i] = dp_now_ns() - t;
+		t = dp_now_ns();
+		text = cJSON_PrintUnformatted(dp_conversation_messages(c));
+		whole[i] = dp_now_ns() - t;
+		free(text);
+	}
+	printf("\nthe history printed for each of %d requests (16 KiB screenshots, %.1f MiB at the end):\n",
+	       DP_MAX_STEPS, (double)len / (1 << 20));
+	printf("%-28s %10s %10s %10s %10s\n", "", "median ms", "p10 ms", "p90 ms", "max ms");
+	dp_stats_summarize(inc, DP_MAX_STEPS, 1e6, &a);
+	dp_stats_summarize(whole, DP_MAX_STEPS, 1e6, &b);
+	printf("%-28s %10.3f %10.3f %10.3f %10.3f\n", "new messages only (used)", a.median, a.p10, a.p90, a.max);
+	printf("%-28s %10.3f %10.3f %10.3f %10.3f\n", "whole history each time", b.median, b.p10, b.p90, b.max);
+	dp_conversation_destroy(c);
+	free(img);
+}
+
 int main(int argc, char **argv)
 {
 	const char *all[] = { "minimax-m3", "qwen3-vl", "ui-tars-1.5", "generic-openai", NULL };
@@ -205,6 +248,7 @@ int main(int argc, char **argv)
 	       "%d ms, trajectory written\n", QUIET_MS);
 	for (int i = 0; profiles[i]; i++)
 		failed |= bench_profile(profiles[i], steps, capture, actuator, dir) < 0;
+	bench_history();
 	dp_actuator_destroy(actuator);
 	dp_capture_destroy(capture);
 	dp_probe_stop(&entry);

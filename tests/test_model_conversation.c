@@ -22,6 +22,19 @@ static char **snapshot(const struct dp_conversation *c, int *n)
 	return out;
 }
 
+/* The text the conversation prints bit by bit is what printing it whole
+ * gives. */
+static void check_json(struct dp_conversation *c)
+{
+	char *whole = cJSON_PrintUnformatted(dp_conversation_messages(c));
+	size_t len = 0;
+	const char *text = dp_conversation_json(c, &len);
+
+	TST_EQ_STR(text, whole);
+	TST_EQ_INT(len, strlen(whole));
+	free(whole);
+}
+
 static void free_snapshot(char **s, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -76,6 +89,7 @@ static void test_append_only_keeps_every_byte(void)
 		TST_CHECK(n > n_prev);
 		for (int i = 0; i < n_prev; i++)
 			TST_EQ_STR(now[i], prev[i]);
+		check_json(c);
 		free_snapshot(prev, n_prev);
 		prev = now;
 		n_prev = n;
@@ -146,6 +160,7 @@ static void test_old_screenshots_drop_in_chunks(void)
 		for (int i = 0; i < n_prev; i++)
 			if (strcmp(now[i], prev[i]) != 0)
 				TST_CHECK(only_images_dropped(prev[i], now[i], &dropped));
+		check_json(c);
 		/* a chunk at a time, not a screenshot every step */
 		TST_CHECK(dropped == 0 || dropped == 2);
 		changes += dropped > 0;

@@ -17,6 +17,11 @@ struct dp_conversation {
 	struct image_ref *images; /* kept screenshots, oldest first */
 	size_t n_images, cap_images;
 	uint32_t dropped;
+	/* the messages printed so far, "[m1,m2" plus a closing ']' */
+	char *json;
+	size_t json_len, json_cap;
+	int printed;  /* messages in json */
+	bool reprint; /* an old message changed: print all again */
 };
 
 int dp_conversation_create(struct dp_conversation **out, uint32_t keep, uint32_t chunk)
@@ -39,6 +44,7 @@ void dp_conversation_destroy(struct dp_conversation *c)
 		return;
 	cJSON_Delete(c->messages);
 	free(c->images);
+	free(c->json);
 	free(c);
 }
 
@@ -69,6 +75,64 @@ static int add_message(struct dp_conversation *c, const char *role, cJSON *conte
 	cJSON_AddItemToObject(m, "content", content);
 	cJSON_AddItemToArray(c->messages, m);
 	return 0;
+}
+
+static bool json_append(struct dp_conversation *c, const char *s, size_t n)
+{
+	if (c->json_len + n + 1 > c->json_cap) {
+		size_t cap = c->json_cap ? c->json_cap : 65536;
+		char *grown;
+
+		while (cap < c->json_len + n + 1)
+			cap *= 2;
+		grown = realloc(c->json, cap);
+		if (!grown)
+			return false;
+		c->json = grown;
+		c->json_cap = cap;
+	}
+	memcpy(c->json + c->json_len, s, n);
+	c->json_len += n;
+	c->json[c->json_len] = '\0';
+	return true;
+}
+
+const char *dp_conversation_json(struct dp_conversation *c, size_t *len)
+{
+	const cJSON *m;
+	int i = 0;
+
+	if (c->reprint || !c->json_len) {
+		c->json_len = 0;
+		c->printed = 0;
+		c->reprint = false;
+		if (!json_append(c, "[", 1))
+			return NULL;
+	} else {
+		c->json_len--; /* reopen the array */
+	}
+	cJSON_ArrayForEach(m, c->messages) {
+		char *text;
+		bool ok;
+
+		if (i++ < c->printed)
+			continue;
+		text = cJSON_PrintUnformatted(m);
+		ok = text && (!c->printed || json_append(c, ",", 1)) && json_append(c, text, strlen(text));
+		free(text);
+		if (!ok) {
+			c->reprint = true;
+			return NULL;
+		}
+		c->printed++;
+	}
+	if (!json_append(c, "]", 1)) {
+		c->reprint = true;
+		return NULL;
+	}
+	if (len)
+		*len = c->json_len;
+	return c->json;
 }
 
 int dp_conversation_add_system(struct dp_conversation *c, const char *text)
@@ -105,6 +169,7 @@ static int drop_old(struct dp_conversation *c)
 		}
 		c->dropped++;
 	}
+	c->reprint = true;
 	memmove(c->images, c->images + c->chunk, (c->n_images - c->chunk) * sizeof(*c->images));
 	c->n_images -= c->chunk;
 	return 0;

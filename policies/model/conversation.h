@@ -33,6 +33,12 @@ int dp_conversation_add_tool_result(struct dp_conversation *c, const char *tool_
 /* The messages array (owned by c). */
 const cJSON *dp_conversation_messages(const struct dp_conversation *c);
 
+/* The same array as JSON text (owned by c, valid until the next change),
+ * byte for byte what cJSON_PrintUnformatted gives, but only the messages
+ * added since the last call are printed: the history is append-only.
+ * NULL when out of memory. */
+const char *dp_conversation_json(struct dp_conversation *c, size_t *len);
+
 /* Screenshots now in the history, and how many were dropped so far. */
 uint32_t dp_conversation_images(const struct dp_conversation *c);
 uint32_t dp_conversation_dropped(const struct dp_conversation *c);

@@ -146,17 +146,19 @@ static void add_thinking(const struct model_policy *self, cJSON *req)
 	}
 }
 
-/* The request body; messages and tools are referenced, not copied. */
-static char *request_body(const struct model_policy *self, const cJSON *messages, const cJSON *tools,
+/* The request body: the messages as the conversation printed them (only
+ * the new ones each step), then the rest; tools are referenced, not copied. */
+static char *request_body(const struct model_policy *self, struct dp_conversation *conv, const cJSON *tools,
 			  const char *forced_tool)
 {
 	cJSON *req = cJSON_CreateObject();
-	char *body;
+	const char *messages;
+	char *rest, *body = NULL;
+	size_t len;
 
 	if (!req)
 		return NULL;
 	cJSON_AddStringToObject(req, "model", self->profile.model);
-	cJSON_AddItemReferenceToObject(req, "messages", (cJSON *)messages);
 	if (tools) {
 		cJSON_AddItemReferenceToObject(req, "tools", (cJSON *)tools);
 		if (forced_tool) {
@@ -171,8 +173,13 @@ static char *request_body(const struct model_policy *self, const cJSON *messages
 	cJSON_AddNumberToObject(req, "max_completion_tokens", self->profile.max_completion_tokens);
 	cJSON_AddBoolToObject(req, "stream", 0);
 	add_thinking(self, req);
-	body = cJSON_PrintUnformatted(req);
+	rest = cJSON_PrintUnformatted(req);
 	cJSON_Delete(req);
+	messages = dp_conversation_json(conv, &len);
+	/* {"messages":[...],"model":...}: rest is "{...}" with at least the model */
+	if (rest && messages && asprintf(&body, "{\"messages\":%s,%s", messages, rest + 1) < 0)
+		body = NULL;
+	free(rest);
 	return body;
 }
 
@@ -363,7 +370,7 @@ static int decide(struct dp_policy *policy, const struct dp_observation *obs, st
 	if (r < 0)
 		return dp_error_set(err, r, "out of memory for the conversation");
 	t = dp_now_ns();
-	body = request_body(self, dp_conversation_messages(self->conv), self->tools, NULL);
+	body = request_body(self, self->conv, self->tools, NULL);
 	if (!body)
 		return dp_error_set(err, -ENOMEM, "out of memory for the request");
 	self->stats.build_ns = dp_now_ns() - t;
@@ -536,7 +543,7 @@ static int verify(struct dp_policy *policy, const struct dp_observation *obs, co
 		cJSON_AddItemToArray(tools, tool);
 		tool = NULL;
 	}
-	body = request_body(self, dp_conversation_messages(conv), tools, text ? NULL : "verdict");
+	body = request_body(self, conv, tools, text ? NULL : "verdict");
 	if (!body)
 		goto out;
 	r = post(self, body, &reply, err);
