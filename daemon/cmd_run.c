@@ -69,6 +69,7 @@ static void run_usage(FILE *out)
 		"  --allow-launch PROG  programs the task may launch (repeatable; default: none)\n"
 		"  --confirm PATTERN    actions that need a yes on the terminal first, such as\n"
 		"                       key:ctrl+s, launch:*, window:close (repeatable)\n"
+		"Ctrl-C cancels the task (a model request in flight ends at once); the trajectory is kept.\n"
 		"Exit codes: 0 succeeded, 1 failed, 6 out of steps or time, 2 usage, 3 display.\n");
 }
 
