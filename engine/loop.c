@@ -493,7 +493,10 @@ static bool terminal(struct run *run, const struct dp_action *a, const struct dp
 		return false;
 	if (run->policy->impl->verify &&
 	    run->policy->impl->verify(run->policy, obs, a->text ? a->text : "", &agree, &reason, err) < 0) {
-		end(run, DP_TASK_ERROR, err ? err->message : "the verifier failed");
+		if (cancelled(run))
+			end(run, DP_TASK_CANCELLED, "cancelled while the verifier was asked");
+		else
+			end(run, DP_TASK_ERROR, err ? err->message : "the verifier failed");
 		return true;
 	}
 	if (agree) {
@@ -618,6 +621,13 @@ static int step(struct run *run, uint32_t number)
 	run->result->steps = number;
 	if (r == 0 && decision.n_actions == 0 && !decision.nothing_valid)
 		r = dp_error_set(&err, -EINVAL, "the policy chose no action at step %u", number);
+	if (r < 0 && cancelled(run)) {
+		/* A policy waiting on a model stops at the cancel: that is the outcome. */
+		snprintf(err.message, sizeof(err.message), "cancelled during step %u", number);
+		end(run, DP_TASK_CANCELLED, err.message);
+		dp_decision_clear(&decision);
+		return 0;
+	}
 	if (r < 0) {
 		end(run, DP_TASK_ERROR, err.message[0] ? err.message : "the policy failed");
 		dp_decision_clear(&decision);
