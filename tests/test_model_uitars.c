@@ -60,6 +60,14 @@ static void test_other_actions(void)
 	TST_EQ_STR(acts[0].keys, "ctrl+s");
 	TST_REQUIRE(parse("Action: hotkey(key='pagedown')", &err) == 0);
 	TST_EQ_STR(acts[0].keys, "Page_Down");
+	TST_REQUIRE(parse("Action: press(key='enter')", &err) == 0);
+	TST_EQ_INT(acts[0].type, DP_ACTION_KEY);
+	TST_EQ_STR(acts[0].keys, "enter");
+	TST_REQUIRE(parse("Action: keydown(key='shift')", &err) == 0);
+	TST_EQ_INT(acts[0].type, DP_ACTION_KEY_DOWN);
+	TST_REQUIRE(parse("Action: hover(start_box='(10,20)')", &err) == 0);
+	TST_EQ_INT(acts[0].type, DP_ACTION_MOVE);
+	TST_EQ_INT(acts[0].point.y, 20);
 	TST_REQUIRE(parse("Thought: type the name\nAction: type(content='O\\'Brien \\\"Jr\\\"\\n')", &err) == 0);
 	TST_EQ_INT(acts[0].type, DP_ACTION_TYPE);
 	TST_EQ_STR(acts[0].text, "O'Brien \"Jr\"\n");

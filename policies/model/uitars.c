@@ -253,13 +253,16 @@ static int call_to_action(const struct call *c, const struct dp_coord_map *map, 
 		cJSON_AddItemToArray(pt, cJSON_CreateNumber(p2.x));
 		cJSON_AddItemToArray(pt, cJSON_CreateNumber(p2.y));
 		cJSON_AddItemToArray(path, pt);
-	} else if (!strcmp(c->name, "hotkey")) {
+	} else if (!strcmp(c->name, "hotkey") || !strcmp(c->name, "press") || !strcmp(c->name, "keydown") ||
+		   !strcmp(c->name, "keyup")) {
 		v = arg(c, "key") ? arg(c, "key") : arg(c, "hotkey");
 		if (!v || !*v) {
-			r = dp_error_set(err, -EINVAL, "hotkey: key is missing (such as key='ctrl s')");
+			r = dp_error_set(err, -EINVAL, "%s: key is missing (such as key='ctrl s')", c->name);
 		} else {
 			chord(v, keys, sizeof(keys));
-			cJSON_AddStringToObject(o, "action", "key");
+			cJSON_AddStringToObject(o, "action", !strcmp(c->name, "keydown") ? "key_down"
+							    : !strcmp(c->name, "keyup")  ? "key_up"
+											 : "key");
 			cJSON_AddStringToObject(o, "keys", keys);
 		}
 	} else if (!strcmp(c->name, "type")) {
@@ -300,7 +303,7 @@ static int call_to_action(const struct call *c, const struct dp_coord_map *map, 
 	} else {
 		r = dp_error_set(err, -EINVAL,
 				 "unknown action '%s' (click, left_double, right_single, drag, hotkey, type, scroll, "
-				 "wait, finished, call_user)", c->name);
+				 "wait, finished, call_user; also hover, press, keydown, keyup)", c->name);
 	}
 	if (r < 0) {
 		cJSON_Delete(o);
