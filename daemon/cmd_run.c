@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,12 @@ struct run_options {
 	const char *script;
 	const char *flow;
 	const char *data;
+	const char *model;
+	const char *endpoint;
+	const char *api_key_file;
+	const char *model_name;
+	bool no_verify;
+	int thinking;
 	const char *vars[MAX_ALLOWED + 1];
 	size_t n_vars;
 	const char *run_dir;
@@ -37,6 +44,8 @@ static void run_usage(FILE *out)
 	fprintf(out,
 		"Usage: deskpilot run [INSTRUCTION] --flow FILE [--data CSV] [--var NAME=VALUE]...\n"
 		"       deskpilot run [INSTRUCTION] --script FILE\n"
+		"       deskpilot run INSTRUCTION --model PROFILE [--endpoint URL] [--api-key-file FILE]\n"
+		"                     [--model-name NAME] [--no-verify] [--thinking on|off]\n"
 		"                     [--max-steps N] [--timeout SECONDS]\n"
 		"                     [--run-dir DIR] [--allow-launch PROGRAM]... [--confirm PATTERN]...\n"
 		"Runs one task in the foreground: observe, decide, act, settle, check, record, step\n"
@@ -47,11 +56,21 @@ static void run_usage(FILE *out)
 		"  --var NAME=VALUE     a value for ${NAME} in the flow (repeatable)\n"
 		"  --script FILE        the script policy: one step per line, an action or an array\n"
 		"                       of actions in the JSON of docs/actions.md\n"
+		"  --model PROFILE      a model decides from screenshots: minimax-m3, qwen3-vl,\n"
+		"                       ui-tars-1.5, generic-openai or a profile file (docs/models.md)\n"
+		"  --endpoint URL       the OpenAI-compatible base URL (default: the profile's, such as\n"
+		"                       https://api.minimax.io/v1)\n"
+		"  --api-key-file FILE  the API key, alone in a file (default: the profile's variable,\n"
+		"                       such as MINIMAX_API_KEY, else DESKPILOT_API_KEY)\n"
+		"  --model-name NAME    the model name sent (default: the profile's)\n"
+		"  --no-verify          end on the model's done without the fresh-context check\n"
+		"  --thinking on|off    switch the model's thinking (default: the profile's)\n"
 		"  --max-steps N        at most N steps (1-200, default 200)\n"
 		"  --timeout SECONDS    give up after this long (default: no limit)\n"
 		"  --allow-launch PROG  programs the task may launch (repeatable; default: none)\n"
 		"  --confirm PATTERN    actions that need a yes on the terminal first, such as\n"
 		"                       key:ctrl+s, launch:*, window:close (repeatable)\n"
+		"Ctrl-C cancels the task (a model request in flight ends at once); the trajectory is kept.\n"
 		"Exit codes: 0 succeeded, 1 failed, 6 out of steps or time, 2 usage, 3 display.\n");
 }
 
@@ -95,6 +114,8 @@ static int ask_terminal(void *data, const char *question, char *answer, size_t s
 static void print_step(void *data, const struct dp_step_record *rec)
 {
 	(void)data;
+	if (rec->n_feedback == 0)
+		printf("step %u: no action: the reply was invalid, the model was told why\n", rec->step);
 	for (size_t i = 0; i < rec->n_feedback; i++)
 		printf("step %u: %s — %s\n", rec->step, dp_verdict_name(rec->feedback[i].verdict),
 		       rec->feedback[i].message);
@@ -106,6 +127,12 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 	static const struct option options[] = {
 		{ "script", required_argument, NULL, 's' },
 		{ "flow", required_argument, NULL, 'f' },
+		{ "model", required_argument, NULL, 'm' },
+		{ "endpoint", required_argument, NULL, 'E' },
+		{ "api-key-file", required_argument, NULL, 'K' },
+		{ "model-name", required_argument, NULL, 'M' },
+		{ "no-verify", no_argument, NULL, 'V' },
+		{ "thinking", required_argument, NULL, 'T' },
 		{ "data", required_argument, NULL, 'D' },
 		{ "var", required_argument, NULL, 'v' },
 		{ "max-steps", required_argument, NULL, 'n' },
@@ -124,6 +151,18 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		case 's': o->script = optarg; break;
 		case 'f': o->flow = optarg; break;
 		case 'D': o->data = optarg; break;
+		case 'm': o->model = optarg; break;
+		case 'E': o->endpoint = optarg; break;
+		case 'K': o->api_key_file = optarg; break;
+		case 'M': o->model_name = optarg; break;
+		case 'V': o->no_verify = true; break;
+		case 'T':
+			if (strcmp(optarg, "on") != 0 && strcmp(optarg, "off") != 0) {
+				fprintf(stderr, "deskpilot run: --thinking %s: expected on or off\n", optarg);
+				return -EINVAL;
+			}
+			o->thinking = strcmp(optarg, "on") == 0 ? 1 : -1;
+			break;
 		case 'v':
 			if (o->n_vars == MAX_ALLOWED) {
 				fprintf(stderr, "deskpilot run: at most %d --var\n", MAX_ALLOWED);
@@ -172,8 +211,19 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		fprintf(stderr, "deskpilot run: unexpected '%s' (quote the instruction)\n", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->script == !o->flow) {
-		fprintf(stderr, "deskpilot run: say what decides: --flow FILE or --script FILE (one of them)\n");
+	if (!!o->script + !!o->flow + !!o->model != 1) {
+		fprintf(stderr, "deskpilot run: say what decides: --flow FILE, --script FILE or --model PROFILE "
+				"(one of them)\n");
+		return -EINVAL;
+	}
+	if (!o->model && (o->endpoint || o->api_key_file || o->model_name || o->no_verify || o->thinking)) {
+		fprintf(stderr, "deskpilot run: --endpoint, --api-key-file, --model-name, --no-verify and --thinking "
+				"go with --model\n");
+		return -EINVAL;
+	}
+	if (o->model && (!o->instruction || !*o->instruction)) {
+		fprintf(stderr, "deskpilot run: a model needs the task in words: deskpilot run \"INSTRUCTION\" "
+				"--model %s\n", o->model);
 		return -EINVAL;
 	}
 	if (o->data && !o->flow) {
@@ -194,12 +244,36 @@ static int exit_code(enum dp_task_outcome outcome)
 	}
 }
 
+/* Ctrl-C or SIGTERM cancels the task: an in-flight model request ends at
+ * once, the trajectory is closed, held keys are released. */
+static struct dp_loop_control *signal_control;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (signal_control)
+		dp_loop_control_cancel(signal_control);
+}
+
+static void catch_signals(struct dp_loop_control *control, bool on)
+{
+	struct sigaction sa = { 0 };
+
+	signal_control = on ? control : NULL;
+	sa.sa_handler = on ? on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 {
 	struct run_options o = { 0 };
 	struct dp_desktop_config dc = { .backend = cli->backend, .display = cli->display };
 	struct dp_desktop desk = { 0 };
 	struct dp_loop_config lc = { 0 };
+	struct dp_loop_control control;
+	bool have_control = false;
 	struct dp_policy *policy = NULL;
 	struct dp_loop_result res;
 	struct dp_error err = { 0 };
@@ -218,7 +292,10 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 	r = dp_desktop_open(&desk, &dc, DP_DESKTOP_CAPTURE | DP_DESKTOP_INPUT, &err);
 	if (r == 0) {
 		struct dp_policy_options po = { .flow_path = o.flow, .data_path = o.data, .vars = o.vars,
-						.script_path = o.script, .actuator = desk.actuator };
+						.script_path = o.script, .actuator = desk.actuator,
+						.profile = o.model, .endpoint = o.endpoint, .api_key_file = o.api_key_file,
+						.model_name = o.model_name, .no_verify = o.no_verify,
+						.thinking = o.thinking };
 
 		r = dp_policy_create(&policy, &po, &err);
 	}
@@ -233,7 +310,14 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 		lc.ask = ask_terminal;
 		lc.on_step = print_step;
 		dp_settle_options_default(&lc.settle);
-		r = dp_loop_run(&lc, desk.capture, desk.actuator, policy, NULL, &res, &err);
+		have_control = dp_loop_control_init(&control) == 0;
+		if (have_control)
+			catch_signals(&control, true);
+		r = dp_loop_run(&lc, desk.capture, desk.actuator, policy, have_control ? &control : NULL, &res, &err);
+		if (have_control) {
+			catch_signals(&control, false);
+			dp_loop_control_release(&control);
+		}
 	}
 	dp_desktop_close(&desk);
 	if (policy)

@@ -493,7 +493,10 @@ static bool terminal(struct run *run, const struct dp_action *a, const struct dp
 		return false;
 	if (run->policy->impl->verify &&
 	    run->policy->impl->verify(run->policy, obs, a->text ? a->text : "", &agree, &reason, err) < 0) {
-		end(run, DP_TASK_ERROR, err ? err->message : "the verifier failed");
+		if (cancelled(run))
+			end(run, DP_TASK_CANCELLED, "cancelled while the verifier was asked");
+		else
+			end(run, DP_TASK_ERROR, err ? err->message : "the verifier failed");
 		return true;
 	}
 	if (agree) {
@@ -616,15 +619,20 @@ static int step(struct run *run, uint32_t number)
 	r = run->policy->impl->decide(run->policy, &obs, &decision, &err);
 	add_us(&rec.phase_us[DP_PHASE_DECIDE], t);
 	run->result->steps = number;
-	if (r == 0 && decision.n_actions == 0)
+	if (r == 0 && decision.n_actions == 0 && !decision.nothing_valid)
 		r = dp_error_set(&err, -EINVAL, "the policy chose no action at step %u", number);
+	if (r < 0 && cancelled(run)) {
+		/* A policy waiting on a model stops at the cancel: that is the outcome. */
+		snprintf(err.message, sizeof(err.message), "cancelled during step %u", number);
+		end(run, DP_TASK_CANCELLED, err.message);
+		dp_decision_clear(&decision);
+		return 0;
+	}
 	if (r < 0) {
 		end(run, DP_TASK_ERROR, err.message[0] ? err.message : "the policy failed");
 		dp_decision_clear(&decision);
 		return r;
 	}
-	run->result->tokens += decision.tokens_in + decision.tokens_out;
-
 	for (i = 0; i < decision.n_actions && !run->finished; i++) {
 		if (i > 0 && !may_go_on(run))
 			break;
@@ -648,6 +656,8 @@ static int step(struct run *run, uint32_t number)
 		snprintf(fb[j].message, sizeof(fb[j].message), "not performed: the step ended before it");
 	}
 
+	/* Counted after the actions: a verifier's request adds to them. */
+	run->result->tokens += decision.tokens_in + decision.tokens_out;
 	rec.decision = &decision;
 	rec.feedback = fb;
 	rec.n_feedback = decision.n_actions;
@@ -676,7 +686,8 @@ int dp_loop_run(const struct dp_loop_config *cfg, struct dp_capture *capture, st
 		struct dp_policy *policy, struct dp_loop_control *control, struct dp_loop_result *result,
 		struct dp_error *err)
 {
-	struct dp_task_info info = { .id = cfg->task_id, .instruction = cfg->instruction };
+	struct dp_task_info info = { .id = cfg->task_id, .instruction = cfg->instruction,
+				     .cancel = control ? &control->cancel : NULL };
 	struct run run = {
 		.cfg = cfg, .capture = capture, .actuator = actuator, .policy = policy,
 		.control = control, .result = result,

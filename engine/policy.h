@@ -3,6 +3,7 @@
  * a fresh-context verifier confirms "done" before the task may end. */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,6 +19,9 @@ struct dp_task_info {
 	const char *id;
 	const char *instruction;
 	uint32_t max_steps;
+	/* Set when the task is cancelled: a policy waiting on a model ends
+	 * its request at once.  NULL when the task cannot be cancelled. */
+	const atomic_bool *cancel;
 };
 
 struct dp_observation {
@@ -34,6 +38,10 @@ struct dp_decision {
 	size_t n_actions;
 	char *reasoning;      /* may be NULL */
 	uint64_t tokens_in, tokens_out;
+	uint64_t tokens_cached; /* of tokens_in, those the server had cached */
+	/* No action to perform, and that is not an error: the model's reply was
+	 * invalid, the policy has told it why, and the step still counts. */
+	bool nothing_valid;
 	/* The actions' points are in the model's image space when set (the
 	 * loop maps them to screen pixels); screen pixels otherwise. */
 	bool has_coords;

@@ -23,6 +23,7 @@ struct dp_trajectory {
 	FILE *jsonl;
 	time_t started;
 	int64_t started_ns;
+	uint64_t prompt, completion, cached; /* summed over the steps */
 };
 
 static const char *const phase_names[DP_PHASE_COUNT] = {
@@ -125,6 +126,7 @@ static cJSON *step_json(const struct dp_step_record *rec, const char *image, int
 					(double)(p == DP_PHASE_RECORD ? record_us : rec->phase_us[p]));
 	cJSON_AddNumberToObject(tokens, "in", rec->decision ? (double)rec->decision->tokens_in : 0);
 	cJSON_AddNumberToObject(tokens, "out", rec->decision ? (double)rec->decision->tokens_out : 0);
+	cJSON_AddNumberToObject(tokens, "cached", rec->decision ? (double)rec->decision->tokens_cached : 0);
 	return line;
 }
 
@@ -136,6 +138,11 @@ int dp_trajectory_add_step(struct dp_trajectory *t, const struct dp_step_record 
 	char *text;
 	int r = 0;
 
+	if (rec->decision) {
+		t->prompt += rec->decision->tokens_in;
+		t->completion += rec->decision->tokens_out;
+		t->cached += rec->decision->tokens_cached;
+	}
 	snprintf(image, sizeof(image), "step_%03u.jpg", rec->step);
 	snprintf(path, sizeof(path), "%s/%s", t->dir, image);
 	if (rec->jpeg && (r = dp_file_write_atomic(path, rec->jpeg, rec->jpeg_size, err)) < 0)
@@ -178,6 +185,13 @@ int dp_trajectory_close(struct dp_trajectory *t, const char *outcome, const char
 	cJSON_AddStringToObject(result, "message", message ? message : "");
 	cJSON_AddNumberToObject(result, "steps", steps);
 	cJSON_AddNumberToObject(result, "tokens", (double)tokens);
+	if (t->prompt || t->completion) {
+		cJSON *detail = cJSON_AddObjectToObject(result, "token_detail");
+
+		cJSON_AddNumberToObject(detail, "prompt", (double)t->prompt);
+		cJSON_AddNumberToObject(detail, "completion", (double)t->completion);
+		cJSON_AddNumberToObject(detail, "cached", (double)t->cached);
+	}
 	cJSON_AddStringToObject(result, "started", started);
 	cJSON_AddStringToObject(result, "finished", finished);
 	cJSON_AddNumberToObject(result, "duration_ms", (double)((dp_now_ns() - t->started_ns) / 1000000));

@@ -3,7 +3,11 @@
 #include <errno.h>
 #include <string.h>
 
+#include "config.h"
 #include "policies/flow/flow_policy.h"
+#if HAVE_MODEL
+#include "policies/model/model_policy.h"
+#endif
 #include "policies/script/script_policy.h"
 
 static const char *infer_kind(const struct dp_policy_options *o)
@@ -41,7 +45,24 @@ int dp_policy_create(struct dp_policy **out, const struct dp_policy_options *o, 
 			return dp_error_set(err, -EINVAL, "the script policy needs a script file");
 		return dp_script_policy_create(out, o->script_path, err);
 	}
-	if (strcmp(kind, "model") == 0)
-		return dp_error_set(err, -EOPNOTSUPP, "the model policy is not part of this build");
+	if (strcmp(kind, "model") == 0) {
+#if HAVE_MODEL
+		struct dp_model_options mo = {
+			.profile = o->profile, .endpoint = o->endpoint, .model_name = o->model_name,
+			.api_key_file = o->api_key_file, .no_verify = o->no_verify,
+			.thinking = o->thinking > 0 ? DP_MODEL_THINKING_ON
+				    : o->thinking < 0 ? DP_MODEL_THINKING_OFF : DP_MODEL_THINKING_PROFILE,
+			.stall_s = o->stall_s, .request_timeout_s = o->request_timeout_s,
+		};
+
+		if (!o->profile)
+			return dp_error_set(err, -EINVAL, "the model policy needs a profile (minimax-m3, qwen3-vl, "
+							  "ui-tars-1.5, generic-openai or a profile file)");
+		return dp_model_policy_create(out, &mo, err);
+#else
+		return dp_error_set(err, -EOPNOTSUPP, "the model policy is not built: install libcurl "
+						      "(libcurl4-openssl-dev) and build with -Dmodel=enabled");
+#endif
+	}
 	return dp_error_set(err, -EINVAL, "unknown policy '%s': use flow, script or model", kind);
 }

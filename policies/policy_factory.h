@@ -2,6 +2,8 @@
  * foreground run and the daemon build policies the same way. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "actuators/actuator.h"
 #include "engine/error.h"
 #include "engine/policy.h"
@@ -17,7 +19,12 @@ struct dp_policy_options {
 	/* model */
 	const char *profile;        /* a profile name or a profile file */
 	const char *endpoint;       /* base URL of an OpenAI-compatible server */
-	const char *api_key_file;
+	const char *api_key_file;   /* NULL: the profile's api_key_env, else DESKPILOT_API_KEY */
+	const char *model_name;     /* overrides the profile's model name */
+	bool no_verify;             /* no fresh-context check before "done" */
+	int thinking;               /* 0: as the profile says, 1: on, -1: off */
+	long stall_s;               /* a reply with no bytes for this long stalled; 0: 120 */
+	long request_timeout_s;     /* 0: 600 */
 	struct dp_actuator *actuator; /* window titles for flows; may be NULL */
 };
 
