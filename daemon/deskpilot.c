@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config.h"
+#include <config.h> /* the build's: daemon/config.h is deskpilotd's settings */
 #include "daemon/commands.h"
 #include "daemon/exit_codes.h"
 #include "engine/log.h"
