@@ -24,6 +24,18 @@ static const struct command commands[] = {
 	{ "monitors", dp_cmd_monitors, "list the screen size and its monitors" },
 	{ "settle", dp_cmd_settle, "wait until the screen stops changing, and say how it went" },
 	{ "encode", dp_cmd_encode, "show what a model is sent for an image or the screen: size, tokens, patch rows" },
+#if HAVE_SYSTEMD
+	{ "submit", dp_cmd_submit, "hand a task to deskpilotd (the arguments of run); --follow, --wait" },
+	{ "list", dp_cmd_list, "list deskpilotd's tasks" },
+	{ "show", dp_cmd_show, "show every property of a task" },
+	{ "follow", dp_cmd_follow, "show a task's steps as they happen, until its outcome" },
+	{ "cancel", dp_cmd_cancel, "cancel a task" },
+	{ "pause", dp_cmd_pause, "pause a task between two actions" },
+	{ "resume", dp_cmd_resume, "let a paused task go on" },
+	{ "answer", dp_cmd_answer, "answer the question a task waits on" },
+	{ "report", dp_cmd_report, "print the path of a task's report.html (--open opens it)" },
+#endif
+	{ "doctor", dp_cmd_doctor, "check what deskpilot needs: display, bus, deskpilotd, OCR, store, config" },
 };
 
 int dp_exit_code_from_errno(int err)
@@ -69,20 +81,39 @@ static void usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  --display :N       X display to use (default: $DISPLAY)\n"
+		"  --bus-address ADDR the D-Bus of deskpilotd (default: $DESKPILOT_BUS_ADDRESS, then the\n"
+		"                     session bus)\n"
 		"  -v, --verbose      log more (repeat for debug)\n"
 		"  --log-level LEVEL  error, warn, info or debug (also $DESKPILOT_LOG)\n"
 		"  -h, --help         this help; COMMAND --help for a command's own\n"
 		"  --version          print the version\n"
 		"\n"
 		"Exit codes: 0 ok, 1 failure, 2 usage, 3 display unreachable, 4 unsupported by the\n"
-		"display, 5 no visible effect, 6 timed out (still changing, no focus), 7 file\n"
-		"error, 8 not found (window, key name).\n");
+		"display, 5 no visible effect, 6 timed out (still changing, no focus; a task out of\n"
+		"steps or time), 7 file error, 8 not found (window, key name, task), 9 not allowed\n"
+		"(another user's task), 10 the bus or deskpilotd cannot be reached, 11 the task was\n"
+		"cancelled or interrupted.\n");
+}
+
+static int run_help(struct dp_cli *cli, const char *name)
+{
+	char *argv[] = { (char *)name, (char *)"--help", NULL };
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(name, commands[i].name) == 0) {
+			optind = 0;
+			return commands[i].run(cli, 2, argv);
+		}
+	}
+	fprintf(stderr, "deskpilot help: unknown command '%s'; see deskpilot --help\n", name);
+	return DP_EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "display", required_argument, NULL, 'd' },
+		{ "bus-address", required_argument, NULL, 'B' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
@@ -101,6 +132,9 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			cli.display = optarg;
+			break;
+		case 'B':
+			cli.bus_address = optarg;
 			break;
 		case 'v':
 			dp_log_set_level(dp_log_get_level() + 1);
@@ -126,6 +160,15 @@ int main(int argc, char **argv)
 	if (optind >= argc) {
 		usage(stderr);
 		return DP_EXIT_USAGE;
+	}
+	/* "help COMMAND" is "COMMAND --help". */
+	if (strcmp(argv[optind], "help") == 0) {
+		if (optind + 1 >= argc) {
+			usage(stdout);
+			return DP_EXIT_OK;
+		}
+		optind++;
+		return run_help(&cli, argv[optind]);
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[optind], commands[i].name) == 0) {
