@@ -419,7 +419,7 @@ int dp_store_prune(struct dp_store *s, uint64_t now_us, uint32_t max_age_days, u
 	if (sqlite3_prepare_v2(s->db,
 			       /* Old ones, and every finished one past the newest max_runs. */
 			       "SELECT id, run_dir FROM tasks WHERE state IN " FINAL_STATES " AND (finished < ?1 OR seq NOT IN"
-			       " (SELECT seq FROM tasks WHERE state IN " FINAL_STATES " ORDER BY seq DESC LIMIT ?2))",
+			       " (SELECT seq FROM tasks WHERE state IN " FINAL_STATES " ORDER BY seq DESC LIMIT ?2)) ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM tasks WHERE id=?", -1, &del_task, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM steps WHERE task=?", -1, &del_steps, NULL) != SQLITE_OK) {
