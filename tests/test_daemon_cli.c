@@ -1,0 +1,353 @@
+/* The deskpilot commands that talk to deskpilotd, used as a person or a
+ * script uses them: list, show, follow, report, doctor, their --json, the
+ * plain lines of follow when piped, and the exit codes. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "daemon_fixture.h"
+#include "tst.h"
+
+static struct dp_fixture fx;
+
+static const char *str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double num(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+static const char *three_clicks(void)
+{
+	return dp_fixture_file(&fx, "three.jsonl",
+			       "{\"action\":\"click\",\"x\":100,\"y\":100}\n"
+			       "{\"action\":\"click\",\"x\":200,\"y\":100}\n"
+			       "{\"action\":\"click\",\"x\":300,\"y\":100}\n");
+}
+
+static void test_submit_wait_list_show(void)
+{
+	char id[64], path[160], created[16];
+	cJSON *json, *item, *found = NULL;
+
+	TST_EQ_INT(DP_CLI(&fx, "submit", "three clicks", "--script", three_clicks(), "--wait"), 0);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	TST_REQUIRE(*id);
+	TST_CHECK(strstr(fx.out, "succeeded after 4 steps") != NULL);
+	TST_CHECK(strstr(fx.out, "report: ") != NULL);
+
+	/* The table: a header, then the task with its state and steps. */
+	TST_EQ_INT(DP_CLI(&fx, "list"), 0);
+	TST_CHECK(strncmp(fx.out, "ID", 2) == 0);
+	TST_CHECK(strstr(fx.out, id) != NULL);
+	TST_CHECK(strstr(fx.out, "succeeded") != NULL);
+	TST_CHECK(strstr(fx.out, "three clicks") != NULL);
+	TST_CHECK(strstr(fx.out, "4/") != NULL);
+
+	TST_EQ_INT(DP_CLI(&fx, "list", "--json"), 0);
+	json = cJSON_Parse(fx.out);
+	TST_REQUIRE(cJSON_IsArray(json));
+	cJSON_ArrayForEach(item, json)
+		if (strcmp(str(item, "Id"), id) == 0)
+			found = item;
+	TST_REQUIRE(found != NULL);
+	TST_EQ_STR(str(found, "State"), "succeeded");
+	TST_EQ_STR(str(found, "Instruction"), "three clicks");
+	TST_EQ_STR(str(found, "Policy"), "script");
+	TST_EQ_INT(num(found, "Step"), 4);
+	TST_CHECK(num(found, "Created") > 0 && num(found, "Started") >= num(found, "Created") &&
+		  num(found, "Finished") >= num(found, "Started"));
+	TST_EQ_INT(cJSON_GetArrayItem(cJSON_GetObjectItem(found, "Submitter"), 0)->valuedouble, getuid());
+	cJSON_Delete(json);
+
+	/* show: by id and by object path, as text and as JSON. */
+	TST_EQ_INT(DP_CLI(&fx, "show", id), 0);
+	TST_CHECK(strstr(fx.out, "State:       succeeded") != NULL);
+	TST_CHECK(strstr(fx.out, "Step:        4/") != NULL);
+	snprintf(path, sizeof(path), "/org/deskpilot/Agent1/task/%s", id);
+	TST_EQ_INT(DP_CLI(&fx, "show", path, "--json"), 0);
+	json = cJSON_Parse(fx.out);
+	TST_REQUIRE(cJSON_IsObject(json));
+	TST_EQ_STR(str(json, "Id"), id);
+	TST_EQ_STR(str(json, "Error"), "");
+	TST_EQ_STR(str(json, "Question"), "");
+	{
+		char result[700];
+		struct stat st;
+
+		snprintf(result, sizeof(result), "%s/result.json", str(json, "Trajectory"));
+		TST_CHECK(stat(result, &st) == 0);
+	}
+	/* The times are microseconds: the task was created today. */
+	snprintf(created, sizeof(created), "%.0f", num(json, "Created") / 1e6);
+	TST_CHECK(labs(atol(created) - (long)time(NULL)) < 600);
+	cJSON_Delete(json);
+
+	TST_EQ_INT(DP_CLI(&fx, "show", "t19700101_000000_9999"), 8);
+	TST_CHECK(strstr(fx.err, "no task t19700101_000000_9999") != NULL);
+	TST_EQ_INT(DP_CLI(&fx, "show", "../../etc"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "show"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "show", id, "--open"), 2);
+}
+
+static void test_follow_prints_plain_lines_when_piped(void)
+{
+	char id[64];
+	const char *script = dp_fixture_file(&fx, "slow.jsonl",
+					     "{\"action\":\"wait\",\"ms\":300}\n"
+					     "{\"action\":\"click\",\"x\":640,\"y\":400}\n"
+					     "{\"action\":\"wait\",\"ms\":300}\n");
+	char *step1, *step2, *end;
+
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", script), 0);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	TST_REQUIRE(*id);
+	TST_CHECK(strlen(fx.out) == strlen(id) + 1); /* the id alone on its line */
+	TST_EQ_INT(DP_CLI(&fx, "follow", id), 0);
+	/* No terminal: no carriage returns or escapes, one line per step. */
+	TST_CHECK(strchr(fx.out, '\r') == NULL && strchr(fx.out, '\033') == NULL);
+	step1 = strstr(fx.out, "step 1/");
+	step2 = strstr(fx.out, "step 2/");
+	end = strstr(fx.out, "succeeded after 4 steps");
+	TST_CHECK(step2 && strstr(step2, "click") && strstr(step2, "640"));
+	TST_CHECK(step1 && step2 && end && step1 < step2 && step2 < end);
+	TST_CHECK(strstr(fx.out, "report: ") != NULL);
+
+	/* Following a task that has ended prints its outcome at once. */
+	TST_EQ_INT(DP_CLI(&fx, "follow", id), 0);
+	TST_CHECK(strncmp(fx.out, "succeeded after 4 steps", 23) == 0);
+	TST_EQ_INT(DP_CLI(&fx, "follow", id, "--json"), 0);
+	{
+		cJSON *json = cJSON_Parse(fx.out);
+
+		TST_CHECK(json && strcmp(str(json, "State"), "succeeded") == 0);
+		cJSON_Delete(json);
+	}
+
+	/* submit --follow: the id, the steps, the outcome. */
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", three_clicks(), "--follow"), 0);
+	TST_CHECK(strstr(fx.out, "step 3/") && strstr(fx.out, "succeeded after 4 steps"));
+}
+
+static void test_report(void)
+{
+	char id[64], report[600], bin[300], args[300], fake[700];
+	const char *saved_path = getenv("PATH");
+	char path_env[2048];
+	char *recorded;
+
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", three_clicks(), "--wait", "--json"), 0);
+	{
+		cJSON *json = cJSON_Parse(fx.out);
+
+		TST_REQUIRE(json != NULL);
+		snprintf(id, sizeof(id), "%s", str(json, "Id"));
+		TST_EQ_STR(str(json, "State"), "succeeded");
+		cJSON_Delete(json);
+	}
+	TST_EQ_INT(DP_CLI(&fx, "report", id), 0);
+	{
+		size_t n = strcspn(fx.out, "\n");
+
+		n = n < sizeof(report) ? n : sizeof(report) - 1;
+		memcpy(report, fx.out, n);
+		report[n] = '\0';
+	}
+	TST_CHECK(strlen(report) > 12 && strcmp(report + strlen(report) - 12, "/report.html") == 0);
+	TST_CHECK(access(report, R_OK) == 0);
+
+	/* --open hands the path to xdg-open as one argument: a stand-in
+	 * xdg-open on PATH records what it was given. */
+	snprintf(bin, sizeof(bin), "%s/bin", fx.dir);
+	mkdir(bin, 0755);
+	snprintf(args, sizeof(args), "%s/xdg-open-args", fx.dir);
+	snprintf(fake, sizeof(fake), "#!/bin/sh\nprintf '%%s|' \"$#\" \"$@\" > '%s'\n", args);
+	dp_fixture_file(&fx, "bin/xdg-open", fake);
+	snprintf(fake, sizeof(fake), "%s/xdg-open", bin);
+	chmod(fake, 0755);
+	snprintf(path_env, sizeof(path_env), "%s:%s", bin, saved_path ? saved_path : "/usr/bin:/bin");
+	setenv("PATH", path_env, 1);
+	TST_EQ_INT(DP_CLI(&fx, "report", id, "--open"), 0);
+	setenv("PATH", saved_path ? saved_path : "/usr/bin:/bin", 1);
+	recorded = dp_read_file(args);
+	snprintf(fake, sizeof(fake), "1|%s|", report);
+	TST_CHECK(recorded && strcmp(recorded, fake) == 0);
+	free(recorded);
+}
+
+static void test_exit_codes_from_outcomes(void)
+{
+	const char *fail = dp_fixture_file(&fx, "fail.jsonl", "{\"action\":\"fail\",\"reason\":\"the form is gone\"}\n");
+	const char *moves = dp_fixture_file(&fx, "moves.jsonl",
+					    "{\"action\":\"move\",\"x\":1,\"y\":1}\n{\"action\":\"move\",\"x\":2,\"y\":2}\n"
+					    "{\"action\":\"move\",\"x\":3,\"y\":3}\n");
+	char *waits = malloc(64 * 40);
+	char id[64];
+
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", fail, "--wait"), 1);
+	TST_CHECK(strstr(fx.out, "failed after 1 step: the form is gone") != NULL);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--max-steps", "2", "--wait"), 6);
+	TST_CHECK(strstr(fx.out, "failed after 2 steps") != NULL);
+
+	/* Cancelled while followed: 11. */
+	snprintf(waits, 64 * 40, "%s", "");
+	for (int i = 0; i < 30; i++)
+		strcat(waits, "{\"action\":\"wait\",\"ms\":200}\n");
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", dp_fixture_file(&fx, "long.jsonl", waits)), 0);
+	free(waits);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	TST_EQ_INT(DP_CLI(&fx, "cancel", id), 0);
+	TST_CHECK(strstr(fx.out, "cancelled") != NULL);
+	TST_EQ_INT(DP_CLI(&fx, "follow", id), 11);
+	TST_CHECK(strstr(fx.out, "cancelled") != NULL);
+
+	/* Dry run: checked, not run. */
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--dry-run", "--wait"), 0);
+	TST_CHECK(strstr(fx.out, "dry run") != NULL);
+
+	/* The daemon's errors, by name. */
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", "no-such-script.jsonl", "--wait"), 8);
+	TST_CHECK(strstr(fx.err, "no-such-script.jsonl") != NULL);
+	TST_CHECK(strstr(fx.err, "/no-such-script.jsonl") != NULL); /* made absolute */
+	TST_EQ_INT(DP_CLI(&fx, "cancel", "t19700101_000000_9999"), 8);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--max-steps", "201"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--var", "novalue"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "submit"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--follow", "--wait"), 2);
+
+	/* No daemon on the bus: 10. */
+	TST_EQ_INT(DP_CLI(&fx, "--bus-address", "unix:path=/nonexistent/bus", "list"), 10);
+	TST_CHECK(strstr(fx.err, "cannot connect") != NULL);
+}
+
+static void test_help(void)
+{
+	static const char *const commands[] = { "submit", "list", "show", "follow", "cancel",
+						"pause", "resume", "answer", "report", "doctor" };
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		char usage[64];
+
+		snprintf(usage, sizeof(usage), "Usage: deskpilot %s", commands[i]);
+		TST_EQ_INT(DP_CLI(&fx, commands[i], "--help"), 0);
+		TST_CHECK(strstr(fx.out, usage) != NULL);
+		TST_EQ_INT(DP_CLI(&fx, "help", commands[i]), 0);
+		TST_CHECK(strstr(fx.out, usage) != NULL);
+	}
+	TST_EQ_INT(DP_CLI(&fx, "--help"), 0);
+	TST_CHECK(strstr(fx.out, "submit") && strstr(fx.out, "doctor"));
+	TST_EQ_INT(DP_CLI(&fx, "help", "frobnicate"), 2);
+}
+
+static const cJSON *check_named(const cJSON *doctor, const char *name)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItem(doctor, "checks"))
+		if (strcmp(str(c, "check"), name) == 0)
+			return c;
+	return NULL;
+}
+
+static void test_doctor(void)
+{
+	char config_home[400], conf[500], key[600], text[800];
+	const char *saved_config = getenv("XDG_CONFIG_HOME"), *saved_state = getenv("XDG_STATE_HOME");
+	cJSON *json;
+
+	snprintf(config_home, sizeof(config_home), "%s/doctor-config", fx.dir);
+	mkdir(config_home, 0700);
+	snprintf(conf, sizeof(conf), "%s/deskpilot", config_home);
+	mkdir(conf, 0700);
+	setenv("XDG_CONFIG_HOME", config_home, 1);
+	setenv("XDG_STATE_HOME", fx.daemon.state_home, 1);
+
+	/* All is well: display, bus, deskpilotd, OCR, store. */
+	TST_EQ_INT(DP_CLI(&fx, "doctor", "--json"), 0);
+	json = cJSON_Parse(fx.out);
+	TST_REQUIRE(json != NULL);
+	TST_EQ_INT(num(json, "failed"), 0);
+	TST_EQ_STR(str(check_named(json, "display"), "status"), "ok");
+	TST_EQ_STR(str(check_named(json, "bus"), "status"), "ok");
+	TST_EQ_STR(str(check_named(json, "deskpilotd"), "status"), "ok");
+	TST_CHECK(strstr(str(check_named(json, "deskpilotd"), "finding"), "running") != NULL);
+	TST_EQ_STR(str(check_named(json, "store"), "status"), "ok");
+	TST_EQ_STR(str(check_named(json, "model"), "status"), "warn");
+	cJSON_Delete(json);
+	TST_EQ_INT(DP_CLI(&fx, "doctor"), 0);
+	TST_CHECK(strstr(fx.out, "ok   display") != NULL);
+	TST_CHECK(strstr(fx.out, "0 failed") != NULL);
+
+	/* A config with an error fails, naming where; the key stays secret. */
+	snprintf(key, sizeof(key), "%s/key", conf);
+	dp_fixture_file(&fx, "doctor-config/deskpilot/key", "sk-do-not-print-4711\n");
+	snprintf(text, sizeof(text), "{\"model\": {\"endpoint\": \"http://127.0.0.1:9/v1\", \"api_key_file\": \"%s\"}}\n",
+		 key);
+	dp_fixture_file(&fx, "doctor-config/deskpilot/config.json", text);
+	TST_EQ_INT(DP_CLI(&fx, "doctor"), 0);
+	TST_CHECK(strstr(fx.out, "ok   model") && strstr(fx.out, "http://127.0.0.1:9/v1"));
+	TST_CHECK(strstr(fx.out, "sk-do-not-print") == NULL);
+	dp_fixture_file(&fx, "doctor-config/deskpilot/config.json", "{\"max_steps\": 20,\n \"colour\": 1}\n");
+	TST_EQ_INT(DP_CLI(&fx, "doctor"), 1);
+	TST_CHECK(strstr(fx.out, "fail config") && strstr(fx.out, "colour"));
+
+	/* A secrets file others can read. */
+	dp_fixture_file(&fx, "doctor-config/deskpilot/config.json", "{}\n");
+	snprintf(text, sizeof(text), "%s/secrets.json", conf);
+	dp_fixture_file(&fx, "doctor-config/deskpilot/secrets.json", "{\"erp_password\": \"hunter2\"}\n");
+	chmod(text, 0644);
+	TST_EQ_INT(DP_CLI(&fx, "doctor"), 1);
+	TST_CHECK(strstr(fx.out, "fail secrets") && strstr(fx.out, "chmod 600"));
+	TST_CHECK(strstr(fx.out, "hunter2") == NULL);
+	chmod(text, 0600);
+	TST_EQ_INT(DP_CLI(&fx, "doctor"), 0);
+	TST_CHECK(strstr(fx.out, "1 secret,") != NULL);
+
+	/* No display, no daemon. */
+	unsetenv("DISPLAY");
+	TST_EQ_INT(DP_CLI(&fx, "--bus-address", "unix:path=/nonexistent/bus", "doctor"), 1);
+	TST_CHECK(strstr(fx.out, "fail display") && strstr(fx.out, "DISPLAY is not set"));
+	TST_CHECK(strstr(fx.out, "fail bus") != NULL);
+	setenv("DISPLAY", fx.xvfb.display, 1);
+
+	setenv("XDG_CONFIG_HOME", saved_config ? saved_config : config_home, 1);
+	if (saved_state)
+		setenv("XDG_STATE_HOME", saved_state, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (!getenv("DP_DESKPILOTD")) {
+		fprintf(stderr, "DP_DESKPILOTD is not set: run through meson test\n");
+		return TST_SKIP;
+	}
+	if (dp_fixture_start(&fx, NULL) < 0) {
+		dp_fixture_stop(&fx);
+		return EXIT_FAILURE;
+	}
+	TST_RUN(test_submit_wait_list_show);
+	TST_RUN(test_follow_prints_plain_lines_when_piped);
+	TST_RUN(test_report);
+	TST_RUN(test_exit_codes_from_outcomes);
+	TST_RUN(test_help);
+	TST_RUN(test_doctor);
+	if (tst_failures)
+		dp_test_daemon_print_log(&fx.daemon);
+	dp_fixture_stop(&fx);
+	TST_EXIT();
+}
