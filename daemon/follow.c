@@ -281,8 +281,14 @@ static int print_outcome(struct dp_follow *f, bool json)
 	else if (f->t.result && *f->t.result)
 		printf(": %s", f->t.result);
 	printf("\n");
-	if (f->t.trajectory && *f->t.trajectory)
-		printf("report: %s/report.html\n", f->t.trajectory);
+	if (f->t.trajectory && *f->t.trajectory) {
+		char report[4096];
+
+		/* A dry run, or a task that never started, has none. */
+		snprintf(report, sizeof(report), "%s/report.html", f->t.trajectory);
+		if (access(report, R_OK) == 0)
+			printf("report: %s\n", report);
+	}
 	fflush(stdout);
 	return code;
 }
