@@ -2,10 +2,13 @@
  * script uses them: list, show, follow, report, doctor, their --json, the
  * plain lines of follow when piped, and the exit codes. */
 #include <errno.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -139,6 +142,48 @@ static void test_follow_prints_plain_lines_when_piped(void)
 	/* submit --follow: the id, the steps, the outcome. */
 	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", three_clicks(), "--follow"), 0);
 	TST_CHECK(strstr(fx.out, "step 3/") && strstr(fx.out, "succeeded after 4 steps"));
+}
+
+/* On a terminal: one line, redrawn in place, then the outcome. */
+static void test_follow_redraws_one_line_on_a_terminal(void)
+{
+	const char *script = dp_fixture_file(&fx, "tty.jsonl",
+					     "{\"action\":\"wait\",\"ms\":400}\n{\"action\":\"wait\",\"ms\":400}\n"
+					     "{\"action\":\"wait\",\"ms\":400}\n");
+	static char screen[1 << 16];
+	size_t len = 0;
+	char id[64];
+	int master, status = -1;
+	pid_t pid;
+
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", script), 0);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	pid = forkpty(&master, NULL, NULL, NULL);
+	TST_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		execl(getenv("DP_DESKPILOT"), "deskpilot", "follow", id, (char *)NULL);
+		_exit(127);
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = master, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 30000) <= 0)
+			break;
+		n = read(master, screen + len, sizeof(screen) - 1 - len);
+		if (n <= 0) /* EIO once the other side is closed */
+			break;
+		len += (size_t)n;
+	}
+	screen[len] = '\0';
+	close(master);
+	waitpid(pid, &status, 0);
+	TST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	TST_CHECK(strstr(screen, "\r[") != NULL);        /* redrawn from the line's start */
+	TST_CHECK(strstr(screen, "\033[K") != NULL);     /* and cleared to its end */
+	TST_CHECK(strstr(screen, "] 3/200") != NULL);     /* the bar, then step/max */
+	TST_CHECK(strstr(screen, "step 1/") == NULL);     /* not the piped format */
+	TST_CHECK(strstr(screen, "succeeded after 4 steps") != NULL);
 }
 
 static void test_report(void)
@@ -342,6 +387,7 @@ int main(void)
 	}
 	TST_RUN(test_submit_wait_list_show);
 	TST_RUN(test_follow_prints_plain_lines_when_piped);
+	TST_RUN(test_follow_redraws_one_line_on_a_terminal);
 	TST_RUN(test_report);
 	TST_RUN(test_exit_codes_from_outcomes);
 	TST_RUN(test_help);
