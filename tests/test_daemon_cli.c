@@ -2,6 +2,7 @@
  * script uses them: list, show, follow, report, doctor, their --json, the
  * plain lines of follow when piped, and the exit codes. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -277,6 +278,56 @@ static void test_exit_codes_from_outcomes(void)
 	TST_CHECK(strstr(fx.err, "cannot connect") != NULL);
 }
 
+/* deskpilotd going away under follow: exit 10, and after its restart the
+ * task it was running is interrupted (exit 11). */
+static void test_follow_when_the_daemon_goes_away(void)
+{
+	char *text = malloc(64 * 100), id[64], log[700];
+	int fd, status = -1;
+	pid_t pid;
+	char *seen;
+
+	snprintf(text, 64 * 100, "%s", "");
+	for (int i = 0; i < 80; i++)
+		strcat(text, "{\"action\":\"wait\",\"ms\":200}\n");
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", dp_fixture_file(&fx, "doomed.jsonl", text)), 0);
+	free(text);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	snprintf(log, sizeof(log), "%s/follow.out", fx.dir);
+	pid = fork();
+	TST_REQUIRE(pid >= 0);
+	if (pid == 0) {
+		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		execl(getenv("DP_DESKPILOT"), "deskpilot", "follow", id, (char *)NULL);
+		_exit(127);
+	}
+	/* Once a step is shown, the daemon dies. */
+	for (int i = 0; i < 150; i++) {
+		seen = dp_read_file(log);
+		if (seen && strstr(seen, "step 2/")) {
+			free(seen);
+			break;
+		}
+		free(seen);
+		usleep(100000);
+	}
+	dp_test_daemon_stop(&fx.daemon, true);
+	waitpid(pid, &status, 0);
+	TST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 10);
+	seen = dp_read_file(log);
+	TST_CHECK(seen && strstr(seen, "deskpilotd stopped while task") != NULL);
+	free(seen);
+	TST_EQ_INT(DP_CLI(&fx, "list"), 10);
+
+	TST_REQUIRE(dp_test_daemon_start(&fx.daemon, &fx.bus, fx.xvfb.display, NULL) == 0);
+	TST_EQ_INT(DP_CLI(&fx, "follow", id), 11);
+	TST_CHECK(strstr(fx.out, "interrupted") != NULL);
+	TST_EQ_INT(DP_CLI(&fx, "show", id), 0);
+	TST_CHECK(strstr(fx.out, "State:       interrupted") != NULL);
+}
+
 static void test_help(void)
 {
 	static const char *const commands[] = { "submit", "list", "show", "follow", "cancel",
@@ -391,6 +442,7 @@ int main(void)
 	TST_RUN(test_report);
 	TST_RUN(test_exit_codes_from_outcomes);
 	TST_RUN(test_help);
+	TST_RUN(test_follow_when_the_daemon_goes_away);
 	TST_RUN(test_doctor);
 	if (tst_failures)
 		dp_test_daemon_print_log(&fx.daemon);
