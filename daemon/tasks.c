@@ -530,6 +530,9 @@ int dp_daemon_submit(struct dp_daemon *d, struct dp_task_spec *spec, uint32_t ui
 	/* Committed before the client hears of the task. */
 	if ((r = dp_store_insert(d->store, &t->rec, err)) < 0)
 		goto fail_dir;
+	/* Stored; the task in memory keeps the parsed spec only. */
+	free(t->rec.spec_json);
+	t->rec.spec_json = NULL;
 	if ((r = add_task(d, t)) < 0 || (r = dp_bus_task_add(t)) < 0 || (r = queue_task(d, t)) < 0) {
 		/* The row stays: at the next start the task is queued again. */
 		dp_error_set(err, r, "cannot publish the task: %s", strerror(-r));
@@ -692,6 +695,8 @@ static int load_one(void *data, struct dp_task_record *rec)
 			t->has_spec = true;
 		}
 	}
+	free(t->rec.spec_json);
+	t->rec.spec_json = NULL;
 	if ((r = add_task(d, t)) < 0) {
 		task_free(t);
 		return r;
