@@ -1,0 +1,311 @@
+/* Tasks through deskpilotd on a real display: secrets typed exactly and
+ * found nowhere on disk, a dry run that touches nothing, priorities, a
+ * flow given as text, and the keyboard map given back after a task. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xcb/xcb.h>
+
+#include "daemon_client.h"
+#include "daemon_fixture.h"
+#include "tst.h"
+
+static struct dp_fixture fx;
+static sd_bus *bus;
+
+struct args {
+	const char *script, *flow;
+	const char *inline_name, *inline_value;
+	const char *secret;
+	bool dry_run;
+	int priority;
+};
+
+static int fill(sd_bus_message *m, void *data)
+{
+	const struct args *a = data;
+	int r = 0;
+
+	if (a->script)
+		r = sd_bus_message_append(m, "{sv}", "script", "s", a->script);
+	if (r >= 0 && a->flow)
+		r = sd_bus_message_append(m, "{sv}", "flow", "s", a->flow);
+	if (r >= 0 && a->inline_name)
+		r = sd_bus_message_append(m, "{sv}", "inline_secrets", "a{ss}", 1, a->inline_name, a->inline_value);
+	if (r >= 0 && a->secret)
+		r = sd_bus_message_append(m, "{sv}", "secrets", "as", 1, a->secret);
+	if (r >= 0 && a->dry_run)
+		r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
+	if (r >= 0 && a->priority)
+		r = sd_bus_message_append(m, "{sv}", "priority", "i", a->priority);
+	return r;
+}
+
+static int submit(const struct args *a, char *path)
+{
+	char err[600];
+	int r = dp_tc_submit(bus, fill, (void *)a, path, 200, err, sizeof(err));
+
+	if (r < 0)
+		fprintf(stderr, "Submit: %s\n", err);
+	return r;
+}
+
+/* Whether needle is anywhere in the file's bytes. */
+static bool file_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+	bool found = false;
+
+	if (!f)
+		return false;
+	buf = malloc(64 << 20);
+	n = buf ? fread(buf, 1, (64 << 20) - 1, f) : 0;
+	fclose(f);
+	for (size_t i = 0; buf && i + strlen(needle) <= n; i++)
+		if (memcmp(buf + i, needle, strlen(needle)) == 0) {
+			found = true;
+			break;
+		}
+	free(buf);
+	return found;
+}
+
+static bool probe_clicked(void)
+{
+	char lines[2048][512];
+	size_t n = 0;
+
+	if (dp_app_collect(&fx.probe, lines, 2048, &n) < 0)
+		return true;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], "\"event\":\"button\""))
+			return true;
+	return false;
+}
+
+static void test_secrets_typed_and_kept_nowhere(void)
+{
+	char path[200], state[64], dir[600], file[800], text[256];
+	const char *script;
+	struct args a = { 0 };
+
+	/* secrets.json: must be 0600; the inline value is memory only. */
+	snprintf(file, sizeof(file), "%s/deskpilot/secrets.json", fx.daemon.config_home);
+	{
+		FILE *f = fopen(file, "w");
+
+		TST_REQUIRE(f);
+		fputs("{\"erp_password\": \"Grüße-Pa55\"}\n", f);
+		fclose(f);
+		chmod(file, 0644);
+	}
+	script = dp_fixture_file(&fx, "secret.jsonl",
+				 "{\"action\":\"click\",\"x\":960,\"y\":540}\n"
+				 "{\"action\":\"type\",\"text\":\"{{secret:erp_password}}/{{secret:pin}}\"}\n");
+	a.script = script;
+	a.secret = "erp_password";
+	a.inline_name = "pin";
+	a.inline_value = "X7q9";
+	/* Readable by others: refused, saying how to fix it. */
+	{
+		char err[600];
+
+		TST_CHECK(dp_tc_submit(bus, fill, &a, path, sizeof(path), err, sizeof(err)) < 0);
+		TST_CHECK(strstr(err, "chmod 600") != NULL);
+	}
+	chmod(file, 0600);
+	dp_probe_send(&fx.probe, "clear");
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_EQ_INT(dp_app_text(&fx.probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "Grüße-Pa55/X7q9");
+
+	/* Neither value is in the store, the run folder or the log. */
+	dp_tc_get_string(bus, path, "Trajectory", dir, sizeof(dir));
+	{
+		const char *files[] = { "traj.jsonl", "result.json", "report.html" };
+
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(file, sizeof(file), "%s/%s", dir, files[i]);
+			TST_CHECK(access(file, R_OK) == 0);
+			TST_CHECK(!file_has(file, "Pa55"));
+			TST_CHECK(!file_has(file, "X7q9"));
+		}
+		/* The trajectory keeps the placeholder the script gave. */
+		snprintf(file, sizeof(file), "%s/traj.jsonl", dir);
+		TST_CHECK(file_has(file, "{{secret:erp_password}}"));
+	}
+	{
+		const char *files[] = { "tasks.db", "tasks.db-wal" };
+
+		for (size_t i = 0; i < 2; i++) {
+			snprintf(file, sizeof(file), "%s/deskpilot/%s", fx.daemon.state_home, files[i]);
+			TST_CHECK(!file_has(file, "Pa55"));
+			TST_CHECK(!file_has(file, "X7q9"));
+		}
+	}
+	TST_CHECK(!file_has(fx.daemon.log, "Pa55"));
+	TST_CHECK(!file_has(fx.daemon.log, "X7q9"));
+}
+
+static void test_dry_run_touches_nothing(void)
+{
+	char path[200], state[64], result[600];
+	struct args a = { .dry_run = true };
+	uint32_t step = 99;
+
+	a.script = dp_fixture_file(&fx, "dry.jsonl", "{\"action\":\"click\",\"x\":100,\"y\":100}\n");
+	probe_clicked(); /* forget what came before */
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	dp_tc_get_string(bus, path, "Result", result, sizeof(result));
+	TST_CHECK(strncmp(result, "dry run: ", 9) == 0);
+	dp_tc_get_u32(bus, path, "Step", &step);
+	TST_EQ_INT(step, 0);
+	TST_CHECK(!probe_clicked());
+}
+
+static uint64_t started(const char *path)
+{
+	uint64_t t = 0;
+
+	sd_bus_get_property_trivial(bus, "org.deskpilot.Agent1", path, "org.deskpilot.Agent1.Task", "Started", NULL,
+				    't', &t);
+	return t;
+}
+
+static void test_priority_then_order(void)
+{
+	char slow[200], low[200], high[200], mid1[200], mid2[200], state[64];
+	struct args a = { 0 };
+
+	/* Keep the display busy while the others queue up. */
+	a.script = dp_fixture_file(&fx, "busy.jsonl", "{\"action\":\"wait\",\"ms\":1500}\n");
+	TST_REQUIRE(submit(&a, slow) == 0);
+	a.script = dp_fixture_file(&fx, "short.jsonl", "{\"action\":\"wait\",\"ms\":10}\n");
+	a.priority = -5;
+	TST_REQUIRE(submit(&a, low) == 0);
+	a.priority = 0;
+	TST_REQUIRE(submit(&a, mid1) == 0);
+	a.priority = 50;
+	TST_REQUIRE(submit(&a, high) == 0);
+	a.priority = 0;
+	TST_REQUIRE(submit(&a, mid2) == 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, low, state, sizeof(state), 60000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_CHECK(started(slow) < started(high));
+	TST_CHECK(started(high) < started(mid1));
+	TST_CHECK(started(mid1) < started(mid2));
+	TST_CHECK(started(mid2) < started(low));
+}
+
+static void test_flow_given_as_text(void)
+{
+	char path[200], state[64], dir[600], file[800];
+	struct args a = { .flow = "{\"name\": \"click once\", \"steps\": [{\"click\": {\"x\": 333, \"y\": 222}}]}" };
+	char lines[2048][512];
+	size_t n = 0;
+	bool clicked = false;
+
+	probe_clicked();
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_EQ_INT(dp_app_collect(&fx.probe, lines, 2048, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], "\"event\":\"button\"") && dp_json_int(lines[i], "root_x") == 333 &&
+		    dp_json_int(lines[i], "root_y") == 222)
+			clicked = true;
+	TST_CHECK(clicked);
+	dp_tc_get_string(bus, path, "Trajectory", dir, sizeof(dir));
+	snprintf(file, sizeof(file), "%s/flow.json", dir);
+	TST_CHECK(file_has(file, "click once"));
+	/* A flow with a mistake is refused at Submit, naming where. */
+	{
+		struct args bad = { .flow = "{\"steps\": [{\"clack\": {\"x\": 1, \"y\": 1}}]}" };
+		char err[600];
+
+		TST_CHECK(dp_tc_submit(bus, fill, &bad, path, sizeof(path), err, sizeof(err)) < 0);
+		TST_CHECK(strstr(err, "InvalidArgument") && strstr(err, "steps[0]"));
+	}
+}
+
+/* The keysyms of the whole keyboard map, to compare. */
+static char *keymap(void)
+{
+	xcb_connection_t *c = xcb_connect(fx.xvfb.display, NULL);
+	const xcb_setup_t *setup = xcb_get_setup(c);
+	xcb_get_keyboard_mapping_reply_t *r = xcb_get_keyboard_mapping_reply(
+		c, xcb_get_keyboard_mapping(c, setup->min_keycode, (uint8_t)(setup->max_keycode - setup->min_keycode + 1)),
+		NULL);
+	char *copy = NULL;
+
+	if (r) {
+		size_t n = (size_t)xcb_get_keyboard_mapping_keysyms_length(r) * sizeof(xcb_keysym_t);
+
+		copy = malloc(n + sizeof(size_t));
+		if (copy) {
+			memcpy(copy, &n, sizeof(n));
+			memcpy(copy + sizeof(n), xcb_get_keyboard_mapping_keysyms(r), n);
+		}
+		free(r);
+	}
+	xcb_disconnect(c);
+	return copy;
+}
+
+static void test_keymap_given_back(void)
+{
+	char path[200], state[64], text[256];
+	char *before = keymap(), *after;
+	struct args a = { 0 };
+
+	TST_REQUIRE(before);
+	a.script = dp_fixture_file(&fx, "unicode.jsonl",
+				   "{\"action\":\"click\",\"x\":960,\"y\":540}\n"
+				   "{\"action\":\"type\",\"text\":\"ĳ€你好\",\"method\":\"keys\"}\n");
+	dp_probe_send(&fx.probe, "clear");
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_EQ_INT(dp_app_text(&fx.probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "ĳ€你好");
+	after = keymap();
+	TST_REQUIRE(after);
+	TST_CHECK(memcmp(before, after, sizeof(size_t)) == 0 &&
+		  memcmp(before + sizeof(size_t), after + sizeof(size_t), *(size_t *)before) == 0);
+	free(before);
+	free(after);
+}
+
+int main(void)
+{
+	if (dp_fixture_start(&fx, NULL) < 0) {
+		dp_fixture_stop(&fx);
+		return EXIT_FAILURE;
+	}
+	bus = dp_tc_connect(fx.bus.address);
+	if (!bus)
+		return EXIT_FAILURE;
+	TST_RUN(test_secrets_typed_and_kept_nowhere);
+	TST_RUN(test_dry_run_touches_nothing);
+	TST_RUN(test_priority_then_order);
+	TST_RUN(test_flow_given_as_text);
+	TST_RUN(test_keymap_given_back);
+	if (tst_failures)
+		dp_test_daemon_print_log(&fx.daemon);
+	sd_bus_flush_close_unref(bus);
+	dp_fixture_stop(&fx);
+	TST_EXIT();
+}
