@@ -235,7 +235,8 @@ static const struct task_cmd follow_cmd = {
 	"are printed with how to answer them.  Ends with the outcome and the report's path.\n"
 	"  --json   no progress; at the end, every property of the task as JSON\n"
 	"Exit codes: 0 succeeded, 1 failed, 6 out of steps or time, 11 cancelled or interrupted,\n"
-	"8 no such task, 10 deskpilotd cannot be reached or stopped.\n",
+	"8 no such task, 10 deskpilotd cannot be reached or stopped, 130 Ctrl-C (it stops the\n"
+	"watching, not the task).\n",
 	1, true, false,
 };
 

@@ -2,6 +2,7 @@
 #include "daemon/follow.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,15 @@ struct dp_follow {
 	bool finished, daemon_gone;
 	uint32_t finished_steps;
 };
+
+/* Ctrl-C stops the watching, not the task. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
 
 static uint64_t now_usec(void)
 {
@@ -314,7 +324,9 @@ int dp_follow_run(struct dp_follow *f, const char *path, enum dp_follow_mode mod
 	}
 	if (mode == DP_FOLLOW_LIVE && f->t.question && *f->t.question)
 		say(f, stdout, "question: %s\n  answer with: deskpilot answer %s 'TEXT'\n", f->t.question, f->t.id);
-	while (!f->finished && !f->daemon_gone) {
+	/* No SA_RESTART: the wait returns at once on Ctrl-C. */
+	sigaction(SIGINT, &(struct sigaction){ .sa_handler = on_interrupt }, NULL);
+	while (!f->finished && !f->daemon_gone && !interrupted) {
 		r = sd_bus_process(f->bus, NULL);
 		if (r > 0)
 			continue;
@@ -326,6 +338,12 @@ int dp_follow_run(struct dp_follow *f, const char *path, enum dp_follow_mode mod
 			return DP_EXIT_NO_DAEMON;
 		}
 		draw_bar(f);
+	}
+	if (interrupted) {
+		clear_bar(f);
+		fprintf(stderr, "deskpilot %s: stopped watching; task %s goes on (deskpilot follow %s, deskpilot cancel %s)\n",
+			f->cmd, f->t.id, f->t.id, f->t.id);
+		return 130;
 	}
 	if (f->daemon_gone) {
 		clear_bar(f);
