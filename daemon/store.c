@@ -16,7 +16,7 @@
 
 struct dp_store {
 	sqlite3 *db;
-	sqlite3_stmt *insert, *update, *add_step;
+	sqlite3_stmt *insert, *update, *add_step, *set_step;
 };
 
 static const char schema[] =
@@ -150,7 +150,8 @@ int dp_store_open(struct dp_store **out, const char *dir, struct dp_error *err)
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT OR REPLACE INTO steps (task, n, action, verdict, message, duration_ms)"
 			       " VALUES (?,?,?,?,?,?)",
-			       -1, &s->add_step, NULL) != SQLITE_OK) {
+			       -1, &s->add_step, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "UPDATE tasks SET step=? WHERE id=?", -1, &s->set_step, NULL) != SQLITE_OK) {
 		r = db_error(s, err, "preparing statements");
 		goto fail;
 	}
@@ -168,6 +169,7 @@ void dp_store_close(struct dp_store *s)
 	sqlite3_finalize(s->insert);
 	sqlite3_finalize(s->update);
 	sqlite3_finalize(s->add_step);
+	sqlite3_finalize(s->set_step);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -231,14 +233,29 @@ int dp_store_update(struct dp_store *s, const struct dp_task_record *r, struct d
 int dp_store_add_step(struct dp_store *s, const char *task_id, const struct dp_step_row *row, struct dp_error *err)
 {
 	sqlite3_stmt *st = s->add_step;
+	int r;
 
+	/* The step and the task's step count in one commit: a crash between
+	 * them would leave the task a step behind its own steps. */
+	if ((r = exec(s, "BEGIN IMMEDIATE", err)) < 0)
+		return r;
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, row->n);
 	sqlite3_bind_text(st, 3, nz(row->action), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, nz(row->verdict), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, nz(row->message), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, row->duration_ms);
-	return step_done(s, st, err, "adding a step");
+	if ((r = step_done(s, st, err, "adding a step")) < 0)
+		goto fail;
+	st = s->set_step;
+	sqlite3_bind_int64(st, 1, row->n);
+	sqlite3_bind_text(st, 2, task_id, -1, SQLITE_STATIC);
+	if ((r = step_done(s, st, err, "counting a step")) < 0)
+		goto fail;
+	return exec(s, "COMMIT", err);
+fail:
+	exec(s, "ROLLBACK", NULL);
+	return r;
 }
 
 int dp_store_recover(struct dp_store *s, uint64_t now_us, struct dp_error *err)

@@ -57,6 +57,7 @@ int dp_store_insert(struct dp_store *store, const struct dp_task_record *rec, st
 /* Writes the record's changing fields: state, step, result, error,
  * started, finished, submitter_gone. */
 int dp_store_update(struct dp_store *store, const struct dp_task_record *rec, struct dp_error *err);
+/* Adds a step and sets the task's step to its number, in one commit. */
 int dp_store_add_step(struct dp_store *store, const char *task_id, const struct dp_step_row *step,
 		      struct dp_error *err);
 /* Steps of a task, in order (for tests and reports). */

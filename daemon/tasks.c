@@ -235,7 +235,6 @@ static void on_event(void *data, struct dp_event *e)
 		t->tokens += e->tokens;
 		if (dp_store_add_step(t->daemon->store, t->rec.id, &row, &err) < 0)
 			dp_log_error("task %s: %s", t->rec.id, err.message);
-		persist(t);
 		dp_bus_emit_step(t, e->step, e->action, e->verdict, e->text, e->duration_ms, e->tokens);
 		dp_bus_task_changed(t, "Step", NULL);
 		break;
