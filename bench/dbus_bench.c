@@ -214,8 +214,9 @@ int main(int argc, char **argv)
 	int64_t *latency = calloc((size_t)n_latency, sizeof(int64_t)), *roundtrip = calloc((size_t)n_latency, 8);
 	struct dp_stats lat, rt;
 	const char *one, *long_script;
-	long idle_kib, peak_kib = 0, after_kib;
+	long idle_kib, many_kib, peak_kib = 0, after_kib;
 	double seq, par, task_s;
+	char label[64];
 	int64_t t0;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -268,6 +269,7 @@ int main(int argc, char **argv)
 			break;
 		usleep(100000);
 	}
+	many_kib = rss_kib(daemon.pid);
 	long_script = write_script(daemon.home, "long.jsonl", 199);
 	memset(&w, 0, sizeof(w));
 	t0 = dp_now_ns();
@@ -293,6 +295,8 @@ int main(int argc, char **argv)
 	printf("%-44s %9.0f\n", "Submit throughput, 32 in flight (tasks/s)", par);
 	printf("  over %d dry-run tasks each\n\n", n_throughput);
 	printf("%-44s %9.1f\n", "deskpilotd RSS idle (MiB)", idle_kib / 1024.0);
+	snprintf(label, sizeof(label), "deskpilotd RSS with %d tasks finished (MiB)", n_latency + 2 * n_throughput);
+	printf("%-44s %9.1f\n", label, many_kib / 1024.0);
 	printf("%-44s %9.1f\n", "deskpilotd RSS peak, 200-step task (MiB)", peak_kib / 1024.0);
 	printf("%-44s %9.1f\n", "deskpilotd RSS after it (MiB)", after_kib / 1024.0);
 	printf("  the 200-step task (moves, trajectory recorded): %s in %.1f s, %.1f steps/s\n", w.state, task_s,

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <systemd/sd-bus.h>
 
 #include "daemon_fixture.h"
 #include "tst.h"
@@ -425,6 +426,73 @@ static void test_doctor(void)
 		unsetenv("XDG_STATE_HOME");
 }
 
+/* A bus that starts deskpilotd on demand (D-Bus activation), as the
+ * packaged service file does: doctor calls it activatable, and the first
+ * submit starts it. */
+static void test_activation(void)
+{
+	char services[400], service[500], conf_path[400], conf[1200], text[600], home[300];
+	const char *saved_state = getenv("XDG_STATE_HOME"), *saved_config = getenv("XDG_CONFIG_HOME");
+	struct dp_test_bus bus;
+	cJSON *json;
+	sd_bus *client = NULL;
+	sd_bus_message *reply = NULL;
+	uint32_t pid = 0;
+	const char *moves = dp_fixture_file(&fx, "act.jsonl", "{\"action\":\"move\",\"x\":7,\"y\":7}\n");
+
+	snprintf(services, sizeof(services), "%s/services", fx.dir);
+	snprintf(home, sizeof(home), "%s/activated", fx.dir);
+	mkdir(services, 0755);
+	mkdir(home, 0700);
+	snprintf(service, sizeof(service), "services/org.deskpilot.Agent1.service");
+	snprintf(text, sizeof(text), "[D-BUS Service]\nName=org.deskpilot.Agent1\nExec=%s\n", getenv("DP_DESKPILOTD"));
+	dp_fixture_file(&fx, service, text);
+	snprintf(conf, sizeof(conf),
+		 "<busconfig><type>session</type><listen>unix:tmpdir=%s</listen><auth>EXTERNAL</auth>"
+		 "<servicedir>%s</servicedir><policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
+		 "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>\n",
+		 fx.dir, services);
+	snprintf(conf_path, sizeof(conf_path), "%s", dp_fixture_file(&fx, "activation.conf", conf));
+	/* What the bus starts inherits the bus's environment. */
+	setenv("XDG_STATE_HOME", home, 1);
+	setenv("XDG_CONFIG_HOME", home, 1);
+	TST_REQUIRE(dp_test_bus_start(&bus, conf_path) == 0);
+	if (saved_state)
+		setenv("XDG_STATE_HOME", saved_state, 1);
+	else
+		unsetenv("XDG_STATE_HOME");
+	if (saved_config)
+		setenv("XDG_CONFIG_HOME", saved_config, 1);
+	else
+		unsetenv("XDG_CONFIG_HOME");
+
+	TST_CHECK(!dp_test_bus_has_owner(&bus, "org.deskpilot.Agent1"));
+	TST_EQ_INT(DP_CLI(&fx, "--bus-address", bus.address, "doctor", "--json"), 0);
+	json = cJSON_Parse(fx.out);
+	TST_CHECK(json && strstr(str(check_named(json, "deskpilotd"), "finding"), "starts it on the first request"));
+	cJSON_Delete(json);
+	TST_EQ_INT(DP_CLI(&fx, "--bus-address", bus.address, "submit", "--script", moves, "--wait"), 0);
+	TST_CHECK(strstr(fx.out, "succeeded") != NULL);
+	TST_CHECK(dp_test_bus_has_owner(&bus, "org.deskpilot.Agent1"));
+	TST_EQ_INT(DP_CLI(&fx, "--bus-address", bus.address, "doctor"), 0);
+	TST_CHECK(strstr(fx.out, "ok   deskpilotd running") != NULL);
+
+	/* The bus started it: stop it by its pid before the bus goes. */
+	if (sd_bus_new(&client) >= 0 && sd_bus_set_address(client, bus.address) >= 0 &&
+	    sd_bus_set_bus_client(client, 1) >= 0 && sd_bus_start(client) >= 0 &&
+	    sd_bus_call_method(client, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+			       "GetConnectionUnixProcessID", NULL, &reply, "s", "org.deskpilot.Agent1") >= 0)
+		sd_bus_message_read(reply, "u", &pid);
+	sd_bus_message_unref(reply);
+	sd_bus_flush_close_unref(client);
+	TST_CHECK(pid > 0);
+	/* Not our child: wait for it to be gone rather than reap it. */
+	if (pid > 0 && kill((pid_t)pid, SIGTERM) == 0)
+		for (int i = 0; i < 200 && kill((pid_t)pid, 0) == 0; i++)
+			usleep(20000);
+	dp_test_bus_stop(&bus);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -444,6 +512,7 @@ int main(void)
 	TST_RUN(test_help);
 	TST_RUN(test_follow_when_the_daemon_goes_away);
 	TST_RUN(test_doctor);
+	TST_RUN(test_activation);
 	if (tst_failures)
 		dp_test_daemon_print_log(&fx.daemon);
 	dp_fixture_stop(&fx);
