@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <xcb/xcb.h>
 
 #include "daemon_client.h"
@@ -289,6 +290,63 @@ static void test_keymap_given_back(void)
 	free(after);
 }
 
+static void test_submitter_leaves(void)
+{
+	char path[200], state[64], id[100], db_path[600];
+	sd_bus *own = dp_tc_connect(fx.bus.address), *saved = bus;
+	struct args a = { 0 };
+
+	TST_REQUIRE(own);
+	a.script = dp_fixture_file(&fx, "leave.jsonl", "{\"action\":\"wait\",\"ms\":800}\n");
+	bus = own;
+	TST_REQUIRE(submit(&a, path) == 0);
+	bus = saved;
+	sd_bus_flush_close_unref(own); /* the submitter goes away; the task goes on */
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	dp_fixture_id_from(path, id, sizeof(id));
+	snprintf(db_path, sizeof(db_path), "%s/deskpilot/tasks.db", fx.daemon.state_home);
+	TST_CHECK(file_has(fx.daemon.log, "its submitter"));
+	/* When it left is in the store. */
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		TST_REQUIRE(sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+		TST_REQUIRE(sqlite3_prepare_v2(db, "SELECT submitter_gone FROM tasks WHERE id=?", -1, &st, NULL) ==
+			    SQLITE_OK);
+		sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+		TST_EQ_INT(sqlite3_step(st), SQLITE_ROW);
+		TST_CHECK(sqlite3_column_int64(st, 0) > 0);
+		sqlite3_finalize(st);
+		sqlite3_close(db);
+	}
+}
+
+static void test_bad_config_stops_the_start(void)
+{
+	struct dp_test_daemon other = { 0 };
+	struct dp_test_bus other_bus;
+	char config[600];
+	const char *extra[] = { "--config", config, NULL };
+	FILE *f;
+
+	TST_REQUIRE(dp_test_daemon_home(&other) == 0);
+	snprintf(config, sizeof(config), "%s/bad.json", other.home);
+	f = fopen(config, "w");
+	TST_REQUIRE(f);
+	fputs("{\n  \"max_steps\": 50,\n  \"retention\": {\"max_runs\": \"many\"}\n}\n", f);
+	fclose(f);
+	/* On a bus of its own, it exits before it owns the name, saying
+	 * where the mistake is. */
+	TST_REQUIRE(dp_test_bus_start(&other_bus, NULL) == 0);
+	TST_CHECK(dp_test_daemon_start(&other, &other_bus, fx.xvfb.display, extra) < 0);
+	TST_CHECK(file_has(other.log, "bad.json: line 3: retention.max_runs: expected a whole number"));
+	dp_test_daemon_stop(&other, true);
+	dp_test_daemon_remove_home(&other);
+	dp_test_bus_stop(&other_bus);
+}
+
 int main(void)
 {
 	if (dp_fixture_start(&fx, NULL) < 0) {
@@ -303,6 +361,8 @@ int main(void)
 	TST_RUN(test_priority_then_order);
 	TST_RUN(test_flow_given_as_text);
 	TST_RUN(test_keymap_given_back);
+	TST_RUN(test_submitter_leaves);
+	TST_RUN(test_bad_config_stops_the_start);
 	if (tst_failures)
 		dp_test_daemon_print_log(&fx.daemon);
 	sd_bus_flush_close_unref(bus);
