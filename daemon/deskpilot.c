@@ -178,6 +178,18 @@ int main(int argc, char **argv)
 			return commands[i].run(&cli, argc - first, argv + first);
 		}
 	}
+#if !HAVE_SYSTEMD
+	static const char *const bus_commands[] = { "submit", "list", "show", "follow", "cancel",
+						    "pause", "resume", "answer", "report" };
+
+	for (size_t i = 0; i < sizeof(bus_commands) / sizeof(bus_commands[0]); i++) {
+		if (strcmp(argv[optind], bus_commands[i]) == 0) {
+			fprintf(stderr, "deskpilot %s: this deskpilot was built without D-Bus (libsystemd): install "
+				"libsystemd-dev and build again with -Dsystemd=enabled\n", argv[optind]);
+			return DP_EXIT_UNSUPPORTED;
+		}
+	}
+#endif
 	fprintf(stderr, "deskpilot: unknown command '%s'; see deskpilot --help\n", argv[optind]);
 	return DP_EXIT_USAGE;
 }
