@@ -187,7 +187,12 @@ static void test_thousand_tasks(void)
 	printf("daemon VmRSS: %ld KiB after %d tasks, %ld KiB after %d (%+ld KiB)\n", rss_100, FIRST, rss_1000, TOTAL,
 	       rss_1000 - rss_100);
 	TST_CHECK(rss_100 > 0 && rss_1000 > 0);
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer holds freed memory in quarantine: RSS says nothing. */
+	printf("AddressSanitizer build: the RSS limit is not checked\n");
+#else
 	TST_CHECK(rss_1000 - rss_100 <= 5 * 1024);
+#endif
 	sd_bus_flush_close_unref(bus);
 }
 
