@@ -3,6 +3,7 @@
  * read the task.  The private bus lets every uid connect (and only root
  * own names); the other uid runs busctl and the CLI through setpriv. */
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <sys/wait.h>
+#include <systemd/sd-bus.h>
 
 #include "daemon_fixture.h"
 #include "tst.h"
@@ -54,6 +57,46 @@ static const char *bus_config(const char *dir)
 	return path;
 }
 
+/* Calls method on the task as uid 65534 (in a child that drops root) and
+ * returns the D-Bus error's name ("" when the call succeeded). */
+static void call_as_nobody(const char *path, const char *method, char *name, size_t size)
+{
+	int fds[2];
+	pid_t pid;
+	ssize_t n;
+
+	*name = '\0';
+	if (pipe(fds) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		sd_bus_error error = SD_BUS_ERROR_NULL;
+		sd_bus *bus = NULL;
+		const char *result = "";
+
+		close(fds[0]);
+		if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0)
+			_exit(1);
+		if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, fx.bus.address) < 0 ||
+		    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0)
+			result = "(no connection)";
+		else if (strcmp(method, "Answer") == 0 ?
+				 sd_bus_call_method(bus, "org.deskpilot.Agent1", path, "org.deskpilot.Agent1.Task", method,
+						    &error, NULL, "s", "yes") < 0 :
+				 sd_bus_call_method(bus, "org.deskpilot.Agent1", path, "org.deskpilot.Agent1.Task", method,
+						    &error, NULL, "") < 0)
+			result = error.name ? error.name : "(no name)";
+		if (write(fds[1], result, strlen(result)) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	n = read(fds[0], name, size - 1);
+	name[n > 0 ? n : 0] = '\0';
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+}
+
 static void long_task(const char *name, const char *const *who, char *id, size_t size)
 {
 	char text[4096] = "{\"action\":\"ask_user\",\"question\":\"Go on?\"}\n";
@@ -90,6 +133,15 @@ static void test_another_uid_cannot_control_the_task(void)
 	TST_EQ_INT(AS(nobody, "resume", id), 9);
 	TST_CHECK(dp_run(busctl, NULL, fx.out, sizeof(fx.out), fx.err, sizeof(fx.err)) != 0);
 	TST_CHECK(strstr(fx.err, "Call failed") != NULL);
+
+	/* The daemon's own answer, by name. */
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const methods[] = { "Cancel", "Pause", "Answer" };
+		char name[256];
+
+		call_as_nobody(path, methods[i], name, sizeof(name));
+		TST_EQ_STR(name, "org.deskpilot.Agent1.Error.PermissionDenied");
+	}
 
 	/* Reading is open to all. */
 	TST_EQ_INT(AS(nobody, "show", id, "--json"), 0);
