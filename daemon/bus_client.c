@@ -98,7 +98,7 @@ static const struct error_kind error_kinds[] = {
 
 int dp_busc_error(const char *cmd, const sd_bus_error *error, int r)
 {
-	if (error && sd_bus_error_is_set(error)) {
+	if (error && sd_bus_error_is_set(error) && !sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS)) {
 		for (size_t i = 0; i < sizeof(error_kinds) / sizeof(error_kinds[0]); i++) {
 			if (strcmp(error->name, error_kinds[i].name) == 0) {
 				fprintf(stderr, "deskpilot %s: %s: %s\n", cmd, error_kinds[i].meaning,
@@ -108,6 +108,11 @@ int dp_busc_error(const char *cmd, const sd_bus_error *error, int r)
 		}
 		fprintf(stderr, "deskpilot %s: %s: %s\n", cmd, error->name, error->message ? error->message : "");
 		return DP_EXIT_FAILURE;
+	}
+	/* sd-bus refuses to send text that is not UTF-8. */
+	if (r == -EINVAL || (error && sd_bus_error_has_name(error, SD_BUS_ERROR_INVALID_ARGS))) {
+		fprintf(stderr, "deskpilot %s: an argument cannot be sent over D-Bus: text must be valid UTF-8\n", cmd);
+		return DP_EXIT_USAGE;
 	}
 	if (r == -ENOTCONN || r == -ECONNRESET || r == -EPIPE) {
 		fprintf(stderr, "deskpilot %s: the connection to the bus was lost\n", cmd);

@@ -272,6 +272,8 @@ static void test_exit_codes_from_outcomes(void)
 	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--max-steps", "201"), 2);
 	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--var", "novalue"), 2);
 	TST_EQ_INT(DP_CLI(&fx, "submit"), 2);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "bad \xff text", "--script", moves), 2);
+	TST_CHECK(strstr(fx.err, "valid UTF-8") != NULL);
 	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", moves, "--follow", "--wait"), 2);
 
 	/* No daemon on the bus: 10. */
