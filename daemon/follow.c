@@ -314,8 +314,12 @@ int dp_follow_run(struct dp_follow *f, const char *path, enum dp_follow_mode mod
 	if (r != DP_EXIT_OK)
 		return r;
 	find_daemon(f);
-	if (dp_task_state_is_final(f->t.state))
+	/* A task that ran while we asked: its signals came before the answer. */
+	if (dp_task_state_is_final(f->t.state)) {
+		while (!f->finished && sd_bus_process(f->bus, NULL) > 0)
+			;
 		return print_outcome(f, json);
+	}
 	if (mode == DP_FOLLOW_LIVE) {
 		if (f->tty)
 			draw_bar(f);
