@@ -3,6 +3,7 @@
  * tasks.c (life of tasks), runner.c (the step loop in threads) and bus_*.c. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,6 +134,10 @@ int main(int argc, char **argv)
 	char path[PATH_MAX];
 	int r;
 
+	/* Frames (megabytes each) are allocated per task by runner threads:
+	 * a fixed mmap threshold hands them back to the system when freed,
+	 * instead of leaving them in a thread's arena. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	dp_log_set_level(DP_LOG_INFO);
 	dp_log_init_from_env();
 	if ((r = parse_options(argc, argv, &o)) != 0)

@@ -3,6 +3,7 @@
  * and at start-up, brought back from the store. */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,9 @@ static void finish(struct dp_task *t, enum dp_task_state state, const char *resu
 		dp_runner_destroy(t->runner);
 		t->runner = NULL;
 		running_remove(d, t);
+		/* What the runner's thread freed goes back to the system: an
+		 * idle daemon stays small however many tasks it ran. */
+		malloc_trim(0);
 	}
 	free(t->confirm);
 	t->confirm = NULL;
