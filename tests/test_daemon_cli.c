@@ -414,6 +414,18 @@ static void test_doctor(void)
 	TST_EQ_INT(DP_CLI(&fx, "doctor"), 0);
 	TST_CHECK(strstr(fx.out, "1 secret,") != NULL);
 
+	/* A display without XTEST (input needs it). */
+	{
+		struct dp_xvfb bare;
+		const char *const extra[] = { "-extension", "XTEST", NULL };
+
+		TST_REQUIRE(dp_xvfb_start(&bare, 640, 480, extra) == 0);
+		TST_EQ_INT(DP_CLI(&fx, "--display", bare.display, "doctor"), 1);
+		TST_CHECK(strstr(fx.out, "fail display") && strstr(fx.out, "lacks XTEST") &&
+			  strstr(fx.out, "+extension"));
+		dp_xvfb_stop(&bare);
+	}
+
 	/* No display, no daemon. */
 	unsetenv("DISPLAY");
 	TST_EQ_INT(DP_CLI(&fx, "--bus-address", "unix:path=/nonexistent/bus", "doctor"), 1);
