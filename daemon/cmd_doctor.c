@@ -79,7 +79,8 @@ static void check_display(struct doctor *d, const char *display)
 	conn = xcb_connect(display, NULL);
 	if (xcb_connection_has_error(conn)) {
 		xcb_disconnect(conn);
-		report(d, "display", CHECK_FAIL, "start the X server (or Xvfb) for it, or point DISPLAY at a running one",
+		report(d, "display", CHECK_FAIL,
+		       "start the X server (or Xvfb) for it, or point DISPLAY at a running one",
 		       "cannot connect to the X server at %s", display);
 		return;
 	}
@@ -89,8 +90,8 @@ static void check_display(struct doctor *d, const char *display)
 		xcb_query_extension_reply_t *reply = xcb_query_extension_reply(conn, cookies[i], NULL);
 
 		if (!reply || !reply->present)
-			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s", *missing ? ", " : "",
-				 extensions[i]);
+			snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s",
+				 *missing ? ", " : "", extensions[i]);
 		free(reply);
 	}
 	xcb_disconnect(conn);
@@ -236,7 +237,8 @@ static void check_store(struct doctor *d)
 	if (access(parent, W_OK | X_OK) == 0)
 		report(d, "store", CHECK_OK, NULL, "%s will be created (in %s, writable)", dir, parent);
 	else
-		report(d, "store", CHECK_FAIL, "make it writable for your user, or set XDG_STATE_HOME to a folder that is",
+		report(d, "store", CHECK_FAIL,
+		       "make it writable for your user, or set XDG_STATE_HOME to a folder that is",
 		       "%s cannot be created: %s is not writable", dir, parent);
 }
 
@@ -277,14 +279,14 @@ static void check_secrets(struct doctor *d)
 	else
 		return;
 	if (stat(path, &st) < 0) {
-		report(d, "secrets", CHECK_OK, NULL, "%s: none (tasks that name secrets need it or systemd credentials)",
-		       path);
+		report(d, "secrets", CHECK_OK, NULL,
+		       "%s: none (tasks that name secrets need it or systemd credentials)", path);
 		return;
 	}
 	snprintf(fix, sizeof(fix), "chmod 600 %s", path);
 	if (st.st_mode & 077) {
-		report(d, "secrets", CHECK_FAIL, fix, "%s is readable by others (mode %03o): deskpilotd refuses it", path,
-		       st.st_mode & 0777);
+		report(d, "secrets", CHECK_FAIL, fix, "%s is readable by others (mode %03o): deskpilotd refuses it",
+		       path, st.st_mode & 0777);
 		return;
 	}
 	text = NULL;

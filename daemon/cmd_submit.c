@@ -145,7 +145,8 @@ static int parse_submit_options(int argc, char **argv, struct submit_options *o)
 		case 'W': o->wait = true; break;
 		case 'j': o->json = true; break;
 		case 'p':
-			if (strcmp(optarg, "flow") != 0 && strcmp(optarg, "script") != 0 && strcmp(optarg, "model") != 0) {
+			if (strcmp(optarg, "flow") != 0 && strcmp(optarg, "script") != 0 &&
+			    strcmp(optarg, "model") != 0) {
 				fprintf(stderr, "deskpilot submit: --policy %s: use flow, script or model\n", optarg);
 				return -EINVAL;
 			}

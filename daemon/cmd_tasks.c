@@ -64,8 +64,8 @@ static int parse_task_args(const struct task_cmd *cmd, struct dp_cli *cli, int a
 	}
 	while (optind < argc) {
 		if (a->n_positional == cmd->n_positional) {
-			fprintf(stderr, "deskpilot %s: unexpected '%s'%s\nUsage: deskpilot %s %s\n", cmd->name, argv[optind],
-				cmd->n_positional == 2 ? " (quote the text)" : "", cmd->name, cmd->usage);
+			fprintf(stderr, "deskpilot %s: unexpected '%s'%s\nUsage: deskpilot %s %s\n", cmd->name,
+				argv[optind], cmd->n_positional == 2 ? " (quote the text)" : "", cmd->name, cmd->usage);
 			return -EINVAL;
 		}
 		a->positional[a->n_positional++] = argv[optind++];

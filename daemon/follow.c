@@ -169,13 +169,14 @@ static void on_finished(struct dp_follow *f, sd_bus_message *m)
 		return;
 	snprintf(f->t.state, sizeof(f->t.state), "%s", state);
 	if (dp_busc_read_json(m, &details) == 0) {
-		cJSON *renamed = cJSON_CreateObject();
+		cJSON *renamed = cJSON_CreateObject(), *result = cJSON_GetObjectItem(details, "result"),
+		      *error = cJSON_GetObjectItem(details, "error");
 
 		/* The details carry the outcome under the property names' meaning. */
-		if (cJSON_GetObjectItem(details, "result"))
-			cJSON_AddItemToObject(renamed, "Result", cJSON_Duplicate(cJSON_GetObjectItem(details, "result"), 1));
-		if (cJSON_GetObjectItem(details, "error"))
-			cJSON_AddItemToObject(renamed, "Error", cJSON_Duplicate(cJSON_GetObjectItem(details, "error"), 1));
+		if (result)
+			cJSON_AddItemToObject(renamed, "Result", cJSON_Duplicate(result, 1));
+		if (error)
+			cJSON_AddItemToObject(renamed, "Error", cJSON_Duplicate(error, 1));
 		dp_task_props_update(&f->t, renamed);
 		cJSON_Delete(renamed);
 		steps = cJSON_GetObjectItemCaseSensitive(details, "steps");
@@ -345,8 +346,8 @@ int dp_follow_run(struct dp_follow *f, const char *path, enum dp_follow_mode mod
 	}
 	if (interrupted) {
 		clear_bar(f);
-		fprintf(stderr, "deskpilot %s: stopped watching; task %s goes on (deskpilot follow %s, deskpilot cancel %s)\n",
-			f->cmd, f->t.id, f->t.id, f->t.id);
+		fprintf(stderr, "deskpilot %s: stopped watching; task %s goes on "
+			"(deskpilot follow %s, deskpilot cancel %s)\n", f->cmd, f->t.id, f->t.id, f->t.id);
 		return 130;
 	}
 	if (f->daemon_gone) {
