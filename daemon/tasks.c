@@ -361,6 +361,15 @@ static int on_dispatch(sd_event_source *s, void *userdata)
 
 /* --- submitting ---------------------------------------------------------- */
 
+/* Puts "what: " before the message err already holds. */
+static int prefix_error(struct dp_error *err, int code, const char *what)
+{
+	char msg[sizeof(err->message)];
+
+	snprintf(msg, sizeof(msg), "%s", err->message);
+	return dp_error_set(err, code, "%s: %.480s", what, msg);
+}
+
 static int check_file(const char *key, const char *path, struct dp_error *err)
 {
 	if (path[0] != '/')
@@ -407,7 +416,7 @@ int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, s
 							  "as a systemd credential, or give it in inline_secrets",
 					    spec->secrets[i], src.secrets_file ? src.secrets_file : "secrets.json");
 		if (r < 0)
-			return dp_error_set(err, -EIO, "secrets: %.400s", err->message);
+			return prefix_error(err, -EIO, "secrets");
 	}
 	return 0;
 }
@@ -442,7 +451,7 @@ static int check_policy(struct dp_task *t, struct dp_error *err)
 
 		if (r == 0)
 			flow_free(&flow);
-		return r < 0 ? dp_error_set(err, r, "flow: %.480s", err->message) : 0;
+		return r < 0 ? prefix_error(err, r, "flow") : 0;
 	}
 	if (strcmp(t->spec.policy, "script") == 0) {
 		struct dp_policy_options po = { .kind = "script", .script_path = t->spec.script };
@@ -451,7 +460,7 @@ static int check_policy(struct dp_task *t, struct dp_error *err)
 
 		if (p)
 			p->impl->destroy(p);
-		return r < 0 ? dp_error_set(err, -EINVAL, "script: %.480s", err->message) : 0;
+		return r < 0 ? prefix_error(err, -EINVAL, "script") : 0;
 	}
 	return 0;
 }

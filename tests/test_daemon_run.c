@@ -122,6 +122,7 @@ static void test_secrets_typed_and_kept_nowhere(void)
 
 		TST_CHECK(dp_tc_submit(bus, fill, &a, path, sizeof(path), err, sizeof(err)) < 0);
 		TST_CHECK(strstr(err, "chmod 600") != NULL);
+		TST_CHECK(strstr(err, "secrets: the secrets file ") != NULL);
 	}
 	chmod(file, 0600);
 	dp_probe_send(&fx.probe, "clear");
@@ -238,7 +239,7 @@ static void test_flow_given_as_text(void)
 		char err[600];
 
 		TST_CHECK(dp_tc_submit(bus, fill, &bad, path, sizeof(path), err, sizeof(err)) < 0);
-		TST_CHECK(strstr(err, "InvalidArgument") && strstr(err, "steps[0]"));
+		TST_CHECK(strstr(err, "InvalidArgument: flow: ") && strstr(err, "steps[0]"));
 	}
 }
 
