@@ -179,7 +179,12 @@ static void test_follow_redraws_one_line_on_a_terminal(void)
 	}
 	screen[len] = '\0';
 	close(master);
-	waitpid(pid, &status, 0);
+	for (int i = 0; i < 50 && waitpid(pid, &status, WNOHANG) == 0; i++)
+		usleep(100000);
+	if (kill(pid, 0) == 0 && waitpid(pid, &status, WNOHANG) == 0) { /* hung */
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+	}
 	TST_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	TST_CHECK(strstr(screen, "\r[") != NULL);        /* redrawn from the line's start */
 	TST_CHECK(strstr(screen, "\033[K") != NULL);     /* and cleared to its end */
