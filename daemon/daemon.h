@@ -60,6 +60,7 @@ struct dp_daemon {
 	sd_bus *bus;
 	sd_bus_slot *manager_slot, *name_watch;
 	sd_event_source *dispatch;
+	sd_event_source *prune_timer; /* retention by age also while nothing ends */
 	const struct dp_daemon_config *config;
 	const char *default_display;
 	char state_dir[PATH_MAX];

@@ -742,6 +742,15 @@ int dp_daemon_load(struct dp_daemon *d, struct dp_error *err)
 	return 0;
 }
 
+#define PRUNE_INTERVAL_US (6 * 3600 * UINT64_C(1000000))
+
+static int on_prune_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	prune(userdata);
+	sd_event_source_set_time(s, usec + PRUNE_INTERVAL_US);
+	return 0;
+}
+
 int dp_daemon_init(struct dp_daemon *d, struct dp_error *err)
 {
 	int r;
@@ -753,6 +762,10 @@ int dp_daemon_init(struct dp_daemon *d, struct dp_error *err)
 	if ((r = sd_event_add_defer(d->loop, &d->dispatch, on_dispatch, d)) < 0)
 		return dp_error_set(err, r, "cannot add the dispatcher: %s", strerror(-r));
 	sd_event_source_set_enabled(d->dispatch, SD_EVENT_OFF);
+	if ((r = sd_event_add_time_relative(d->loop, &d->prune_timer, CLOCK_MONOTONIC, PRUNE_INTERVAL_US,
+					    60 * UINT64_C(1000000), on_prune_timer, d)) < 0)
+		return dp_error_set(err, r, "cannot add the retention timer: %s", strerror(-r));
+	sd_event_source_set_enabled(d->prune_timer, SD_EVENT_ON);
 	return 0;
 }
 
@@ -766,6 +779,7 @@ void dp_daemon_release(struct dp_daemon *d)
 		task_free(d->tasks[i]);
 	free(d->tasks);
 	free(d->running);
+	sd_event_source_disable_unref(d->prune_timer);
 	sd_event_source_disable_unref(d->dispatch);
 	dp_mailbox_destroy(d->mailbox);
 	dp_queue_destroy(d->queue);
