@@ -342,6 +342,28 @@ static void test_follow_when_the_daemon_goes_away(void)
 	TST_CHECK(strstr(fx.out, "State:       interrupted") != NULL);
 }
 
+/* A flow with its CSV given by relative paths, and a --var: the daemon
+ * reads the files from the submitter's folder and types the values. */
+static void test_flow_with_relative_paths_and_variables(void)
+{
+	char cwd[4096], text[256], line[256];
+
+	dp_fixture_file(&fx, "greet.flow.json",
+			"{\"steps\": [{\"for_each\": \"rows\", \"do\": [\n"
+			"  {\"type\": \"${greeting} ${row.name};\", \"into\": {\"x\": 640, \"y\": 400}}]}]}\n");
+	dp_fixture_file(&fx, "names.csv", "name\nJürgen\nAnna\n");
+	dp_probe_send(&fx.probe, "clear");
+	TST_REQUIRE(dp_probe_wait(&fx.probe, "cleared", 5000, line, sizeof(line)) == 0);
+	TST_REQUIRE(getcwd(cwd, sizeof(cwd)) != NULL);
+	TST_REQUIRE(chdir(fx.dir) == 0);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "greet", "--flow", "greet.flow.json", "--data", "names.csv", "--var",
+			  "greeting=Grüß", "--wait"), 0);
+	TST_CHECK(chdir(cwd) == 0);
+	TST_CHECK(strstr(fx.out, "succeeded") != NULL);
+	TST_EQ_INT(dp_app_text(&fx.probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "Grüß Jürgen;Grüß Anna;");
+}
+
 static void test_help(void)
 {
 	static const char *const commands[] = { "submit", "list", "show", "follow", "cancel",
@@ -534,6 +556,7 @@ int main(void)
 	TST_RUN(test_follow_redraws_one_line_on_a_terminal);
 	TST_RUN(test_report);
 	TST_RUN(test_exit_codes_from_outcomes);
+	TST_RUN(test_flow_with_relative_paths_and_variables);
 	TST_RUN(test_help);
 	TST_RUN(test_follow_when_the_daemon_goes_away);
 	TST_RUN(test_doctor);
