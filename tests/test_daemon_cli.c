@@ -364,6 +364,44 @@ static void test_flow_with_relative_paths_and_variables(void)
 	TST_EQ_STR(text, "Grüß Jürgen;Grüß Anna;");
 }
 
+/* --secret names a secret of the daemon's store; its value is typed and
+ * written nowhere the client can read it back. */
+static void test_secret_by_name(void)
+{
+	char secrets[500], line[256], text[256], id[64], traj[700];
+	const char *script = dp_fixture_file(&fx, "secret.jsonl",
+					     "{\"action\":\"click\",\"x\":640,\"y\":400}\n"
+					     "{\"action\":\"type\",\"text\":\"{{secret:erp_password}}\"}\n");
+	FILE *f;
+	char *lines;
+	cJSON *json;
+
+	snprintf(secrets, sizeof(secrets), "%s/deskpilot/secrets.json", fx.daemon.config_home);
+	f = fopen(secrets, "w");
+	TST_REQUIRE(f != NULL);
+	fputs("{\"erp_password\": \"S3cr3t-Pässwort\"}\n", f);
+	fclose(f);
+	chmod(secrets, 0600);
+	dp_probe_send(&fx.probe, "clear");
+	TST_REQUIRE(dp_probe_wait(&fx.probe, "cleared", 5000, line, sizeof(line)) == 0);
+	TST_EQ_INT(DP_CLI(&fx, "submit", "log in", "--script", script, "--secret", "erp_password", "--wait"), 0);
+	dp_fixture_id_from(fx.out, id, sizeof(id));
+	TST_EQ_INT(dp_app_text(&fx.probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "S3cr3t-Pässwort");
+	TST_EQ_INT(DP_CLI(&fx, "show", id, "--json"), 0);
+	TST_CHECK(strstr(fx.out, "S3cr3t") == NULL);
+	json = cJSON_Parse(fx.out);
+	snprintf(traj, sizeof(traj), "%s/traj.jsonl", json ? str(json, "Trajectory") : "");
+	cJSON_Delete(json);
+	lines = dp_read_file(traj);
+	TST_CHECK(lines && strstr(lines, "{{secret:erp_password}}") && !strstr(lines, "S3cr3t"));
+	free(lines);
+	/* A name the store lacks is refused at once, by name. */
+	TST_EQ_INT(DP_CLI(&fx, "submit", "--script", script, "--secret", "no_such_secret"), 8);
+	TST_CHECK(strstr(fx.err, "no_such_secret") != NULL);
+	unlink(secrets);
+}
+
 static void test_help(void)
 {
 	static const char *const commands[] = { "submit", "list", "show", "follow", "cancel",
@@ -557,6 +595,7 @@ int main(void)
 	TST_RUN(test_report);
 	TST_RUN(test_exit_codes_from_outcomes);
 	TST_RUN(test_flow_with_relative_paths_and_variables);
+	TST_RUN(test_secret_by_name);
 	TST_RUN(test_help);
 	TST_RUN(test_follow_when_the_daemon_goes_away);
 	TST_RUN(test_doctor);
