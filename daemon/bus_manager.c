@@ -25,41 +25,97 @@ int dp_bus_set_error(sd_bus_error *error, const struct dp_error *err)
 	return sd_bus_error_setf(error, name, "%s", err->message[0] ? err->message : strerror(-err->code));
 }
 
+/* A Submit waiting for the bus to say who sent it: the main loop does not
+ * wait for that answer. */
+struct pending_submit {
+	struct dp_daemon *d;
+	sd_bus_message *call;
+	struct dp_task_spec spec;
+};
+
+static void finish_submit(struct pending_submit *p, uid_t uid)
+{
+	struct dp_error err = { 0 };
+	struct dp_task *t = NULL;
+	int r;
+
+	if ((r = dp_daemon_check_spec(p->d, &p->spec, &err)) == 0 &&
+	    (r = dp_daemon_submit(p->d, &p->spec, (uint32_t)uid, sd_bus_message_get_sender(p->call), &t, &err)) == 0) {
+		r = sd_bus_reply_method_return(p->call, "o", t->path);
+	} else {
+		sd_bus_error error = SD_BUS_ERROR_NULL;
+
+		dp_log_info("Submit refused: %s", err.message);
+		dp_bus_set_error(&error, &err);
+		r = sd_bus_reply_method_error(p->call, &error);
+		sd_bus_error_free(&error);
+	}
+	if (r < 0)
+		dp_log_errno(DP_LOG_WARN, r, "replying to Submit");
+}
+
+static void pending_free(struct pending_submit *p)
+{
+	dp_task_spec_release(&p->spec);
+	sd_bus_message_unref(p->call);
+	free(p);
+}
+
+static int on_sender_uid(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error)
+{
+	struct pending_submit *p = userdata;
+	uint32_t uid;
+
+	(void)ret_error;
+	if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "u", &uid) < 0) {
+		const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+		sd_bus_reply_method_errorf(p->call, DP_BUS_ERROR_PREFIX "PermissionDenied", "cannot tell who is asking (%s)",
+					   e && e->message ? e->message : "no answer from the bus");
+	} else {
+		finish_submit(p, (uid_t)uid);
+	}
+	pending_free(p);
+	return 0;
+}
+
 static int method_submit(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
 	struct dp_daemon *d = userdata;
-	struct dp_task_spec spec;
+	struct pending_submit *p;
 	struct dp_error err = { 0 };
-	sd_bus_creds *creds = NULL;
-	struct dp_task *t = NULL;
-	uid_t uid = (uid_t)-1;
 	const char *display = d->config->display ? d->config->display : d->default_display;
+	const char *sender = sd_bus_message_get_sender(m);
 	int r;
 
-	dp_task_spec_init(&spec);
-	r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-	if (r >= 0)
-		r = sd_bus_creds_get_euid(creds, &uid);
-	sd_bus_creds_unref(creds);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->d = d;
+	dp_task_spec_init(&p->spec);
+	if ((r = dp_bus_read_submit(m, &p->spec, &err)) < 0 ||
+	    (r = dp_task_spec_finish(&p->spec, d->config->max_steps, display, &err)) < 0) {
+		pending_free(p);
+		dp_log_info("Submit refused: %s", err.message);
+		return dp_bus_set_error(error, &err);
+	}
+	if (!p->spec.has_timeout && d->config->timeout_s) {
+		p->spec.timeout_s = d->config->timeout_s;
+		p->spec.has_timeout = true;
+	}
+	p->call = sd_bus_message_ref(m);
+	/* Replies come in the order asked, so tasks keep the order they
+	 * were submitted in. */
+	r = sender ? sd_bus_call_method_async(d->bus, NULL, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+					      "org.freedesktop.DBus", "GetConnectionUnixUser", on_sender_uid, p, "s",
+					      sender)
+		   : -ENXIO;
 	if (r < 0) {
+		pending_free(p);
 		dp_error_set(&err, -EACCES, "cannot tell who is asking (%s)", strerror(-r));
 		return dp_bus_set_error(error, &err);
 	}
-	if ((r = dp_bus_read_submit(m, &spec, &err)) < 0 ||
-	    (r = dp_task_spec_finish(&spec, d->config->max_steps, display, &err)) < 0 ||
-	    (r = dp_daemon_check_spec(d, &spec, &err)) < 0)
-		goto fail;
-	if (!spec.has_timeout && d->config->timeout_s) {
-		spec.timeout_s = d->config->timeout_s;
-		spec.has_timeout = true;
-	}
-	if ((r = dp_daemon_submit(d, &spec, (uint32_t)uid, sd_bus_message_get_sender(m), &t, &err)) < 0)
-		goto fail;
-	return sd_bus_reply_method_return(m, "o", t->path);
-fail:
-	dp_task_spec_release(&spec);
-	dp_log_info("Submit refused: %s", err.message);
-	return dp_bus_set_error(error, &err);
+	return 1; /* the reply comes from on_sender_uid */
 }
 
 static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error)
