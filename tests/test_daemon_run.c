@@ -24,6 +24,7 @@ struct args {
 	const char *script, *flow;
 	const char *inline_name, *inline_value;
 	const char *secret;
+	const char *display;
 	bool dry_run;
 	int priority;
 };
@@ -41,6 +42,8 @@ static int fill(sd_bus_message *m, void *data)
 		r = sd_bus_message_append(m, "{sv}", "inline_secrets", "a{ss}", 1, a->inline_name, a->inline_value);
 	if (r >= 0 && a->secret)
 		r = sd_bus_message_append(m, "{sv}", "secrets", "as", 1, a->secret);
+	if (r >= 0 && a->display)
+		r = sd_bus_message_append(m, "{sv}", "display", "s", a->display);
 	if (r >= 0 && a->dry_run)
 		r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
 	if (r >= 0 && a->priority)
@@ -212,6 +215,55 @@ static void test_priority_then_order(void)
 	TST_CHECK(started(mid2) < started(low));
 }
 
+/* The Running property: how many tasks run now. */
+static int running_count(void)
+{
+	sd_bus_message *reply = NULL;
+	const char *p;
+	int n = 0, r = sd_bus_get_property(bus, "org.deskpilot.Agent1", "/org/deskpilot/Agent1",
+					    "org.deskpilot.Agent1.Manager", "Running", NULL, &reply, "ao");
+
+	if (r >= 0 && sd_bus_message_enter_container(reply, 'a', "o") >= 0)
+		while (sd_bus_message_read_basic(reply, 'o', &p) > 0)
+			n++;
+	sd_bus_message_unref(reply);
+	return r < 0 ? r : n;
+}
+
+static void test_one_task_per_display(void)
+{
+	struct dp_xvfb second;
+	char a1[200], a2[200], b1[200], state[64];
+	struct args a = { 0 };
+	int most = 0;
+
+	TST_REQUIRE(dp_xvfb_start(&second, 800, 600, NULL) == 0);
+	a.script = dp_fixture_file(&fx, "busy2.jsonl", "{\"action\":\"wait\",\"ms\":1500}\n");
+	TST_REQUIRE(submit(&a, a1) == 0);
+	TST_REQUIRE(submit(&a, a2) == 0);
+	a.display = second.display;
+	TST_REQUIRE(submit(&a, b1) == 0);
+	/* The two displays run at once; the second task of the first waits. */
+	for (int i = 0; i < 100; i++) {
+		int n = running_count();
+
+		if (n > most)
+			most = n;
+		if (most == 2)
+			break;
+		usleep(20 * 1000);
+	}
+	TST_EQ_INT(most, 2);
+	TST_EQ_INT(dp_tc_get_string(bus, a2, "State", state, sizeof(state)) >= 0, 1);
+	TST_EQ_STR(state, "queued");
+	TST_REQUIRE(dp_tc_wait_final(bus, b1, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_REQUIRE(dp_tc_wait_final(bus, a2, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_CHECK(started(b1) < started(a2));
+	dp_xvfb_stop(&second);
+}
+
 static void test_flow_given_as_text(void)
 {
 	char path[200], state[64], dir[600], file[800];
@@ -360,6 +412,7 @@ int main(void)
 	TST_RUN(test_secrets_typed_and_kept_nowhere);
 	TST_RUN(test_dry_run_touches_nothing);
 	TST_RUN(test_priority_then_order);
+	TST_RUN(test_one_task_per_display);
 	TST_RUN(test_flow_given_as_text);
 	TST_RUN(test_keymap_given_back);
 	TST_RUN(test_submitter_leaves);
