@@ -52,6 +52,7 @@ struct dp_task {
 	struct dp_runner *runner;   /* while it runs */
 	const char **confirm;       /* while it runs: the config's and its own confirm patterns */
 	char *question;             /* the pending question, or NULL */
+	bool paused;                /* Pause asked, no Resume yet */
 	uint64_t tokens;
 };
 

@@ -588,19 +588,27 @@ int dp_task_cancel(struct dp_task *t, struct dp_error *err)
 	return 0;
 }
 
+/* The state a started task shows: a question outranks a pause, which
+ * outranks running. */
+static enum dp_task_state active_state(const struct dp_task *t)
+{
+	return t->question ? DP_STATE_WAITING_USER : t->paused ? DP_STATE_PAUSED : DP_STATE_RUNNING;
+}
+
 int dp_task_pause(struct dp_task *t, bool pause, struct dp_error *err)
 {
 	if (dp_task_is_final(t))
 		return already_final(t, err);
-	if (pause && t->state != DP_STATE_RUNNING)
+	if (pause && (t->state == DP_STATE_QUEUED || t->paused))
 		return dp_error_set(err, -EINVAL, "task %s is %s: only a running task can be paused", t->rec.id,
-				    t->rec.state);
-	if (!pause && t->state != DP_STATE_PAUSED)
+				    t->paused ? "paused already" : t->rec.state);
+	if (!pause && !t->paused)
 		return dp_error_set(err, -EINVAL, "task %s is %s, not paused: nothing to resume", t->rec.id, t->rec.state);
 	if (!t->runner)
 		return dp_error_set(err, -EBUSY, "task %s is starting; try again", t->rec.id);
 	dp_runner_pause(t->runner, pause);
-	set_state(t, pause ? DP_STATE_PAUSED : DP_STATE_RUNNING);
+	t->paused = pause;
+	set_state(t, active_state(t));
 	persist(t);
 	dp_bus_task_changed(t, "State", NULL);
 	return 0;
@@ -614,7 +622,8 @@ int dp_task_answer(struct dp_task *t, const char *answer, struct dp_error *err)
 		return dp_error_set(err, -EINVAL, "task %s asks nothing now: answer only after NeedsInput", t->rec.id);
 	free(t->question);
 	t->question = NULL;
-	set_state(t, DP_STATE_RUNNING);
+	/* Paused while it asked: it stays paused after the answer. */
+	set_state(t, active_state(t));
 	persist(t);
 	dp_bus_task_changed(t, "State", "Question", NULL);
 	return 0;

@@ -264,6 +264,69 @@ static void test_one_task_per_display(void)
 	dp_xvfb_stop(&second);
 }
 
+static int call(const char *path, const char *method, const char *answer)
+{
+	sd_bus_error error = SD_BUS_ERROR_NULL;
+	int r = answer ? sd_bus_call_method(bus, "org.deskpilot.Agent1", path, "org.deskpilot.Agent1.Task", method,
+					    &error, NULL, "s", answer)
+		       : sd_bus_call_method(bus, "org.deskpilot.Agent1", path, "org.deskpilot.Agent1.Task", method,
+					    &error, NULL, "");
+
+	if (r < 0)
+		fprintf(stderr, "%s: %s: %s\n", method, error.name, error.message);
+	sd_bus_error_free(&error);
+	return r < 0 ? r : 0;
+}
+
+static bool wait_state(const char *path, const char *want, int timeout_ms)
+{
+	char state[64] = "";
+
+	for (int waited = 0; waited < timeout_ms; waited += 20) {
+		if (dp_tc_get_string(bus, path, "State", state, sizeof(state)) >= 0 && strcmp(state, want) == 0)
+			return true;
+		usleep(20 * 1000);
+	}
+	fprintf(stderr, "%s: still %s, not %s\n", path, state, want);
+	return false;
+}
+
+static void test_paused_while_asking(void)
+{
+	char path[200], state[64], question[300], text[64];
+	struct args a = { 0 };
+	uint32_t step = 0, later = 0;
+
+	a.script = dp_fixture_file(&fx, "ask.jsonl",
+				   "{\"action\":\"ask_user\",\"question\":\"Which invoice?\"}\n"
+				   "{\"action\":\"click\",\"x\":960,\"y\":540}\n"
+				   "{\"action\":\"type\",\"text\":\"ok\"}\n");
+	dp_probe_send(&fx.probe, "clear");
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(wait_state(path, "waiting_user", 30000));
+	dp_tc_get_string(bus, path, "Question", question, sizeof(question));
+	TST_EQ_STR(question, "Which invoice?");
+	/* Paused while it asks: the question still shows. */
+	TST_EQ_INT(call(path, "Pause", NULL), 0);
+	dp_tc_get_string(bus, path, "State", state, sizeof(state));
+	TST_EQ_STR(state, "waiting_user");
+	/* Answered: it stays paused and does nothing more. */
+	TST_EQ_INT(call(path, "Answer", "the first"), 0);
+	dp_tc_get_string(bus, path, "State", state, sizeof(state));
+	TST_EQ_STR(state, "paused");
+	dp_tc_get_u32(bus, path, "Step", &step);
+	usleep(500 * 1000);
+	dp_tc_get_u32(bus, path, "Step", &later);
+	TST_EQ_INT(later, step);
+	TST_CHECK(call(path, "Answer", "again") < 0); /* nothing asked now */
+	TST_EQ_INT(call(path, "Resume", NULL), 0);
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "succeeded");
+	TST_EQ_INT(dp_app_text(&fx.probe, text, sizeof(text)), 0);
+	TST_EQ_STR(text, "ok");
+	TST_CHECK(call(path, "Cancel", NULL) < 0); /* finished already */
+}
+
 static void test_flow_given_as_text(void)
 {
 	char path[200], state[64], dir[600], file[800];
@@ -413,6 +476,7 @@ int main(void)
 	TST_RUN(test_dry_run_touches_nothing);
 	TST_RUN(test_priority_then_order);
 	TST_RUN(test_one_task_per_display);
+	TST_RUN(test_paused_while_asking);
 	TST_RUN(test_flow_given_as_text);
 	TST_RUN(test_keymap_given_back);
 	TST_RUN(test_submitter_leaves);
