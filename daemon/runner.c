@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "capture/capture.h"
 #include "policies/policy_factory.h"
@@ -20,6 +21,8 @@ struct dp_runner {
 	pthread_cond_t answered;
 	bool asking, has_answer, cancelled;
 	char answer[1024];
+	bool has_deadline;
+	struct timespec deadline; /* CLOCK_MONOTONIC: the task's timeout also bounds a question */
 };
 
 void dp_decision_summary(const struct dp_decision *d, char *buf, size_t size)
@@ -134,8 +137,12 @@ static int ask(void *data, const char *question, char *answer, size_t size)
 	pthread_mutex_unlock(&r->lock);
 	dp_mailbox_post(r->setup.mailbox, e);
 	pthread_mutex_lock(&r->lock);
-	while (!r->has_answer && !r->cancelled)
-		pthread_cond_wait(&r->answered, &r->lock);
+	while (!r->has_answer && !r->cancelled) {
+		if (!r->has_deadline)
+			pthread_cond_wait(&r->answered, &r->lock);
+		else if (pthread_cond_timedwait(&r->answered, &r->lock, &r->deadline) == ETIMEDOUT)
+			break;
+	}
 	if (r->has_answer)
 		snprintf(answer, size, "%s", r->answer);
 	else
@@ -209,6 +216,14 @@ static void *run(void *data)
 		};
 
 		dp_settle_options_default(&lc.settle);
+		/* The loop's clock starts now: a question may wait until then. */
+		if (spec->timeout_s) {
+			pthread_mutex_lock(&r->lock);
+			clock_gettime(CLOCK_MONOTONIC, &r->deadline);
+			r->deadline.tv_sec += spec->timeout_s;
+			r->has_deadline = true;
+			pthread_mutex_unlock(&r->lock);
+		}
 		rc = dp_loop_run(&lc, capture, actuator, policy, &r->control, &res, &err);
 	}
 	/* The actuator restores the keyboard map it borrowed: the display is
@@ -234,7 +249,15 @@ int dp_runner_start(struct dp_runner **out, const struct dp_runner_setup *setup,
 		return -ENOMEM;
 	r->setup = *setup;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->answered, NULL);
+	{
+		pthread_condattr_t attr;
+
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&r->answered, &attr);
+		pthread_condattr_destroy(&attr);
+	}
+
 	if ((rc = dp_loop_control_init(&r->control)) < 0) {
 		free(r);
 		return dp_error_set(err, rc, "cannot make the task's control eventfd: %s", strerror(-rc));

@@ -27,6 +27,7 @@ struct args {
 	const char *display;
 	bool dry_run;
 	int priority;
+	unsigned timeout;
 };
 
 static int fill(sd_bus_message *m, void *data)
@@ -46,6 +47,8 @@ static int fill(sd_bus_message *m, void *data)
 		r = sd_bus_message_append(m, "{sv}", "display", "s", a->display);
 	if (r >= 0 && a->dry_run)
 		r = sd_bus_message_append(m, "{sv}", "dry_run", "b", 1);
+	if (r >= 0 && a->timeout)
+		r = sd_bus_message_append(m, "{sv}", "timeout", "u", a->timeout);
 	if (r >= 0 && a->priority)
 		r = sd_bus_message_append(m, "{sv}", "priority", "i", a->priority);
 	return r;
@@ -327,6 +330,24 @@ static void test_paused_while_asking(void)
 	TST_CHECK(call(path, "Cancel", NULL) < 0); /* finished already */
 }
 
+static void test_unanswered_question_times_out(void)
+{
+	char path[200], state[64], error[600];
+	struct args a = { .timeout = 2 };
+
+	a.script = dp_fixture_file(&fx, "ask-timeout.jsonl",
+				   "{\"action\":\"ask_user\",\"question\":\"Anyone there?\"}\n"
+				   "{\"action\":\"click\",\"x\":444,\"y\":333}\n");
+	probe_clicked();
+	TST_REQUIRE(submit(&a, path) == 0);
+	TST_REQUIRE(wait_state(path, "waiting_user", 30000));
+	TST_REQUIRE(dp_tc_wait_final(bus, path, state, sizeof(state), 30000) == 0);
+	TST_EQ_STR(state, "failed");
+	dp_tc_get_string(bus, path, "Error", error, sizeof(error));
+	TST_CHECK(strstr(error, "timed out") != NULL);
+	TST_CHECK(!probe_clicked());
+}
+
 static void test_flow_given_as_text(void)
 {
 	char path[200], state[64], dir[600], file[800];
@@ -477,6 +498,7 @@ int main(void)
 	TST_RUN(test_priority_then_order);
 	TST_RUN(test_one_task_per_display);
 	TST_RUN(test_paused_while_asking);
+	TST_RUN(test_unanswered_question_times_out);
 	TST_RUN(test_flow_given_as_text);
 	TST_RUN(test_keymap_given_back);
 	TST_RUN(test_submitter_leaves);
