@@ -10,7 +10,10 @@ enum dp_exit_code {
 	DP_EXIT_NO_EFFECT = 5,   /* settle: a change was expected and none came */
 	DP_EXIT_TIMEOUT = 6,     /* timed out: the screen kept changing, a window never got focus */
 	DP_EXIT_IO = 7,          /* a file could not be read or written */
-	DP_EXIT_NOT_FOUND = 8,   /* no such window, key name or program */
+	DP_EXIT_NOT_FOUND = 8,   /* no such window, key name, program or task */
+	DP_EXIT_DENIED = 9,      /* not allowed: the task belongs to another user */
+	DP_EXIT_NO_DAEMON = 10,  /* the session bus or deskpilotd cannot be reached */
+	DP_EXIT_CANCELLED = 11,  /* the task was cancelled, or interrupted by a restart of deskpilotd */
 };
 
 /* Maps a negative errno from a deskpilot call to the exit code above. */
