@@ -17,8 +17,12 @@
 #include "daemon/commands.h"
 #include "daemon/config.h"
 #include "daemon/exit_codes.h"
+#include "actuators/desktop.h"
 #include "engine/json.h"
 #include "engine/ocr.h"
+#if HAVE_WAYLAND
+#include "capture/portal_session.h"
+#endif
 #if HAVE_SYSTEMD
 #include "daemon/bus_client.h"
 #endif
@@ -102,6 +106,36 @@ static void check_display(struct doctor *d, const char *display)
 	else
 		report(d, "display", CHECK_OK, NULL, "X server %s with XTEST, DAMAGE, MIT-SHM, XFIXES, RANDR, RECORD",
 		       display);
+}
+
+/* Which desktop deskpilot would drive, and why; the X checks only matter
+ * for X11. */
+static bool check_desktop(struct doctor *d, const struct dp_cli *cli)
+{
+	struct dp_desktop_config config = { .backend = cli->backend, .display = cli->display };
+	struct dp_error err = { 0 };
+	char backend[16], why[256];
+
+	if (dp_desktop_choose(&config, backend, sizeof(backend), why, sizeof(why), &err) < 0) {
+		report(d, "desktop", CHECK_FAIL, "run deskpilot in an X11 or a GNOME Wayland session (docs/wayland.md)",
+		       "%s", err.message);
+		return false;
+	}
+	report(d, "desktop", CHECK_OK, NULL, "%s: %s", backend, why);
+#if HAVE_WAYLAND
+	if (strcmp(backend, "portal") == 0) {
+		uint32_t screencast, remote_desktop;
+
+		dp_portal_versions(&screencast, &remote_desktop);
+		report(d, "portal", remote_desktop >= 2 ? CHECK_OK : CHECK_WARN,
+		       "text outside the keyboard layout needs xdg-desktop-portal 1.18 or later (RemoteDesktop 2)",
+		       "ScreenCast %u, RemoteDesktop %u: %s", screencast, remote_desktop,
+		       remote_desktop >= 2 ? "consent can be kept, clipboard for any text"
+					   : "the user consents to input every session; only text in the keyboard "
+					     "layout can be typed");
+	}
+#endif
+	return strcmp(backend, "x11") == 0;
 }
 
 #if HAVE_SYSTEMD
@@ -378,7 +412,8 @@ int dp_cmd_doctor(struct dp_cli *cli, int argc, char **argv)
 	d.checks = cJSON_CreateArray();
 	if (dp_daemon_config_init(&config) < 0)
 		return DP_EXIT_FAILURE;
-	check_display(&d, cli->display);
+	if (check_desktop(&d, cli))
+		check_display(&d, cli->display);
 #if HAVE_SYSTEMD
 	check_bus(&d);
 #else

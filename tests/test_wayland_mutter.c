@@ -180,6 +180,12 @@ static void test_cli_chooses_mutter(void)
 		TST_CHECK(strstr(out, "1280x720") != NULL);
 	}
 	{
+		const char *const argv[] = { deskpilot, "doctor", NULL };
+
+		dp_run(argv, NULL, out, sizeof(out), errs, sizeof(errs));
+		TST_CHECK(strstr(out, "desktop    mutter: a Wayland session") != NULL);
+	}
+	{
 		const char *const argv[] = { deskpilot, "-v", "-v", "act", "click", "321", "123", NULL };
 
 		TST_EQ_INT(dp_run(argv, NULL, out, sizeof(out), errs, sizeof(errs)), 0);
