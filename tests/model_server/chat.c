@@ -346,6 +346,7 @@ static cJSON *task_reply(struct ms_server *s, const struct ms_profile *p, const 
 		else
 			dp_log_warn("the last screenshot does not decode: %s", err.message);
 	}
+	ctx.messages = messages;
 	ms_pos_from_history(messages, plan, &ctx.pos);
 	if (fault == MS_FAULT_REFUSAL)
 		ctx.brk = MS_BREAK_REFUSAL;
