@@ -460,12 +460,12 @@ static void test_the_key(void)
 			  "\"messages\": [{\"role\": \"user\", \"content\": \"Task: t\"}], "
 			  "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"click\"}}], "
 			  "\"tool_choice\": \"auto\", \"reasoning_split\": true}";
+	const char *extra[] = { "--no-ocr", "--require-key", "k-93af01", "-vv", NULL };
 	struct dp_model_server s;
 	char *body, *log;
 	int status = 0;
 
-	TST_REQUIRE(dp_model_server_start(&s, dir, "minimax-m3",
-					  (const char *[]){ "--no-ocr", "--require-key", "k-93af01", "-vv", NULL }) == 0);
+	TST_REQUIRE(dp_model_server_start(&s, dir, "minimax-m3", extra) == 0);
 	body = dp_model_server_request_key(&s, "/v1/chat/completions", req, "k-93af01", &status);
 	TST_EQ_INT(status, 200);
 	free(body);
