@@ -29,6 +29,7 @@ struct run_options {
 	const char *model_name;
 	bool no_verify;
 	int thinking;
+	long stall_s, request_timeout_s;
 	const char *vars[MAX_ALLOWED + 1];
 	size_t n_vars;
 	const char *run_dir;
@@ -65,6 +66,9 @@ static void run_usage(FILE *out)
 		"  --model-name NAME    the model name sent (default: the profile's)\n"
 		"  --no-verify          end on the model's done without the fresh-context check\n"
 		"  --thinking on|off    switch the model's thinking (default: the profile's)\n"
+		"  --stall-timeout S    a model reply with no bytes for S seconds has stalled and is\n"
+		"                       retried (default 120)\n"
+		"  --request-timeout S  give up on one model request after S seconds (default 600)\n"
 		"  --max-steps N        at most N steps (1-200, default 200)\n"
 		"  --timeout SECONDS    give up after this long (default: no limit)\n"
 		"  --allow-launch PROG  programs the task may launch (repeatable; default: none)\n"
@@ -133,6 +137,8 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "model-name", required_argument, NULL, 'M' },
 		{ "no-verify", no_argument, NULL, 'V' },
 		{ "thinking", required_argument, NULL, 'T' },
+		{ "stall-timeout", required_argument, NULL, 'S' },
+		{ "request-timeout", required_argument, NULL, 'R' },
 		{ "data", required_argument, NULL, 'D' },
 		{ "var", required_argument, NULL, 'v' },
 		{ "max-steps", required_argument, NULL, 'n' },
@@ -163,6 +169,18 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 			}
 			o->thinking = strcmp(optarg, "on") == 0 ? 1 : -1;
 			break;
+		case 'S':
+		case 'R': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 86400) {
+				fprintf(stderr, "deskpilot run: --%s %s: expected 1 to 86400 seconds\n",
+					c == 'S' ? "stall-timeout" : "request-timeout", optarg);
+				return -EINVAL;
+			}
+			*(c == 'S' ? &o->stall_s : &o->request_timeout_s) = v;
+			break;
+		}
 		case 'v':
 			if (o->n_vars == MAX_ALLOWED) {
 				fprintf(stderr, "deskpilot run: at most %d --var\n", MAX_ALLOWED);
@@ -216,9 +234,10 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 				"(one of them)\n");
 		return -EINVAL;
 	}
-	if (!o->model && (o->endpoint || o->api_key_file || o->model_name || o->no_verify || o->thinking)) {
-		fprintf(stderr, "deskpilot run: --endpoint, --api-key-file, --model-name, --no-verify and --thinking "
-				"go with --model\n");
+	if (!o->model && (o->endpoint || o->api_key_file || o->model_name || o->no_verify || o->thinking ||
+			  o->stall_s || o->request_timeout_s)) {
+		fprintf(stderr, "deskpilot run: --endpoint, --api-key-file, --model-name, --no-verify, --thinking, "
+				"--stall-timeout and --request-timeout go with --model\n");
 		return -EINVAL;
 	}
 	if (o->model && (!o->instruction || !*o->instruction)) {
@@ -295,7 +314,8 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 						.script_path = o.script, .actuator = desk.actuator,
 						.profile = o.model, .endpoint = o.endpoint, .api_key_file = o.api_key_file,
 						.model_name = o.model_name, .no_verify = o.no_verify,
-						.thinking = o.thinking };
+						.thinking = o.thinking, .stall_s = o.stall_s,
+						.request_timeout_s = o.request_timeout_s };
 
 		r = dp_policy_create(&policy, &po, &err);
 	}

@@ -89,6 +89,57 @@ static void test_generic_openai(void)
 	enter_invoice("generic-openai", "INV-7104", false);
 }
 
+/* At 1920x1080 the image M3 is sent (896x504) has text too small to read:
+ * the model zooms on the app's window before each step that needs text,
+ * and acts in the zoomed image's coordinates. */
+static void test_minimax_m3_zooms_at_1080p(void)
+{
+	const char *argv[] = { getenv("DP_ERP"), "--db", db, "--no-reminder", "--slow-ms", "100,400", "--seed", "4",
+			       NULL };
+	const char *zoom = "zoom at 0 0 0.55 0.67\n";
+	struct dp_model_server server;
+	char task[2048], run_dir[400];
+	cJSON *stats;
+
+	snprintf(db, sizeof(db), "%s/invoices-1080.db", dir);
+	TST_REQUIRE(dp_xvfb_start(&xvfb, 1920, 1080, NULL) == 0);
+	if (dp_app_start(&erp, &xvfb, argv) < 0) {
+		dp_xvfb_stop(&xvfb);
+		TST_REQUIRE(!"deskpilot-erp did not start");
+	}
+	snprintf(task, sizeof(task),
+		 "Task: enter invoice INV-7201 of 2026-03-15 for Kowalski Sp., 250.50 net at 19 %% VAT\n"
+		 "Plan:\n"
+		 "%sclick \"New invoice\"\n"
+		 "%stype \"INV-7201\" into \"Invoice number\"\n"
+		 "%stype \"2026-03-15\" into \"Date\"\n"
+		 "%stype \"Kowalski Sp.\" into \"Customer\"\n"
+		 "%stype \"250.50\" into \"Net amount\"\n"
+		 "press Tab\n"
+		 "press End\n"
+		 "%sclick \"Save\"\n"
+		 "press Return\n"
+		 "done \"invoice INV-7201 saved\"\n",
+		 zoom, zoom, zoom, zoom, zoom, zoom);
+	if (dp_model_server_start(&server, dir, "minimax-m3", NULL) == 0) {
+		snprintf(run_dir, sizeof(run_dir), "%s/run-1080", dir);
+		TST_EQ_INT(dp_model_run(&xvfb, &server, task, "minimax-m3", run_dir, NULL, out, sizeof(out), err,
+					sizeof(err)),
+			   0);
+		if (!strstr(out, "succeeded"))
+			fprintf(stderr, "stdout: %s\nstderr: %s\n(server log: %s)\n", out, err, server.log);
+		TST_CHECK(strstr(dump(), "INV-7201,2026-03-15,Kowalski Sp.,250.50,19,298.10\n") != NULL);
+		stats = dp_model_server_stats(&server);
+		TST_CHECK(stats && dp_model_stats_violations(stats) == 0);
+		cJSON_Delete(stats);
+		dp_model_server_stop(&server);
+	} else {
+		TST_CHECK(!"the model server did not start");
+	}
+	dp_probe_stop(&erp);
+	dp_xvfb_stop(&xvfb);
+}
+
 int main(void)
 {
 	const char *tmp = getenv("TMPDIR");
@@ -115,5 +166,6 @@ int main(void)
 	TST_RUN(test_generic_openai);
 	dp_probe_stop(&erp);
 	dp_xvfb_stop(&xvfb);
+	TST_RUN(test_minimax_m3_zooms_at_1080p);
 	TST_EXIT();
 }

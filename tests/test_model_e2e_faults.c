@@ -328,6 +328,30 @@ static void test_verifier_says_no_once(void)
 	dp_model_server_stop(&s);
 }
 
+/* A verifier that looks: the text the plan says must be on the final
+ * screen is not there, so each done is refused and the task runs out of
+ * steps instead of ending as done. */
+static void test_the_verifier_looks_at_the_screen(void)
+{
+	const char *extra[] = { "--max-steps", "4", NULL };
+	struct dp_model_server s;
+	cJSON *stats;
+	int status;
+
+	TST_REQUIRE(start(&s, NULL) == 0);
+	status = dp_model_run(&xvfb, &s,
+			      "Task: type ok and save\nPlan:\ntype \"ok\"\ndone \"saved\"\nverify \"Invoice saved\"",
+			      "minimax-m3", next_run_dir(), extra, out, sizeof(out), err, sizeof(err));
+	TST_EQ_INT(status, 6);
+	TST_EQ_STR(probe_text(), "ok");
+	stats = dp_model_server_stats(&s);
+	TST_REQUIRE(stats);
+	TST_CHECK(dp_model_stats_num(stats, "verifier_requests") >= 2);
+	TST_EQ_INT(dp_model_stats_violations(stats), 0);
+	cJSON_Delete(stats);
+	dp_model_server_stop(&s);
+}
+
 static bool file_has(const char *path, const char *needle)
 {
 	char *text = dp_read_file(path);
@@ -476,6 +500,7 @@ int main(void)
 	TST_RUN(test_invalid_arguments_outside);
 	TST_RUN(test_endless_conversation_runs_out_of_steps);
 	TST_RUN(test_verifier_says_no_once);
+	TST_RUN(test_the_verifier_looks_at_the_screen);
 	TST_RUN(test_the_key_is_sent_and_never_shown);
 	TST_RUN(test_sigint_during_a_stall);
 	TST_RUN(test_sigterm_during_a_stall);

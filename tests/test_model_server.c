@@ -452,6 +452,37 @@ static void test_the_model_name_picks_the_profile(void)
 	dp_model_server_stop(&s);
 }
 
+/* --require-key: the right key passes, a wrong one or none is a 401, and
+ * the key is in no log line. */
+static void test_the_key(void)
+{
+	const char *req = "{\"model\": \"MiniMax-M3\", "
+			  "\"messages\": [{\"role\": \"user\", \"content\": \"Task: t\"}], "
+			  "\"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"click\"}}], "
+			  "\"tool_choice\": \"auto\", \"reasoning_split\": true}";
+	const char *extra[] = { "--no-ocr", "--require-key", "k-93af01", "-vv", NULL };
+	struct dp_model_server s;
+	char *body, *log;
+	int status = 0;
+
+	TST_REQUIRE(dp_model_server_start(&s, dir, "minimax-m3", extra) == 0);
+	body = dp_model_server_request_key(&s, "/v1/chat/completions", req, "k-93af01", &status);
+	TST_EQ_INT(status, 200);
+	free(body);
+	body = dp_model_server_request_key(&s, "/v1/chat/completions", req, "k-93af02", &status);
+	TST_EQ_INT(status, 401);
+	TST_CHECK(body && strstr(body, "does not carry the expected key") && !strstr(body, "k-93af0"));
+	free(body);
+	body = dp_model_server_request(&s, "POST", "/v1/chat/completions", req, &status);
+	TST_EQ_INT(status, 401);
+	free(body);
+	TST_EQ_INT(violations(&s), 2);
+	dp_model_server_stop(&s);
+	log = dp_read_file(s.log);
+	TST_CHECK(log && !strstr(log, "k-93af0"));
+	free(log);
+}
+
 static void test_control_and_garbage(void)
 {
 	struct dp_model_server s;
@@ -498,6 +529,7 @@ int main(void)
 	TST_RUN(test_qwen_drops_screenshots_and_points_in_thousandths);
 	TST_RUN(test_ui_tars_answers_in_text);
 	TST_RUN(test_the_model_name_picks_the_profile);
+	TST_RUN(test_the_key);
 	TST_RUN(test_control_and_garbage);
 	TST_EXIT();
 }

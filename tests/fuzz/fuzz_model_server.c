@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/model_server/plan.h"
 #include "tests/model_server/server.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,6 +44,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size] = '\0';
 	ms_chat_handle(server(), text, size, size % 2 ? "Bearer k" : NULL, &r);
 	free(r.body);
+	/* The plan reader on its own too: tasks are free text. */
+	{
+		struct ms_plan *plan = malloc(sizeof(*plan));
+
+		if (plan)
+			ms_plan_parse(text, plan);
+		free(plan);
+	}
 	free(text);
 	return 0;
 }

@@ -88,11 +88,11 @@ static int write_all(int fd, const char *data, size_t len)
 
 /* One HTTP/1.0 exchange; the body of the answer (malloc'ed) or NULL. */
 static char *exchange(const struct dp_model_server *s, const char *method, const char *path, const char *body,
-		      int *status)
+		      const char *key, int *status)
 {
 	struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons((uint16_t)s->port) };
 	size_t len = 0, cap = 65536;
-	char head[256], *buf = malloc(cap), *start;
+	char head[512], *buf = malloc(cap), *start;
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	ssize_t n;
 
@@ -100,7 +100,8 @@ static char *exchange(const struct dp_model_server *s, const char *method, const
 	if (fd < 0 || !buf || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
 		goto fail;
 	snprintf(head, sizeof(head), "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		 "Content-Length: %zu\r\n\r\n", method, path, body ? strlen(body) : 0);
+		 "%s%.200s%sContent-Length: %zu\r\n\r\n", method, path, key ? "Authorization: Bearer " : "",
+		 key ? key : "", key ? "\r\n" : "", body ? strlen(body) : 0);
 	if (write_all(fd, head, strlen(head)) < 0 || (body && write_all(fd, body, strlen(body)) < 0))
 		goto fail;
 	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
@@ -131,13 +132,19 @@ fail:
 char *dp_model_server_request(const struct dp_model_server *s, const char *method, const char *path,
 			      const char *body, int *status)
 {
-	return exchange(s, method, path, body, status);
+	return exchange(s, method, path, body, NULL, status);
+}
+
+char *dp_model_server_request_key(const struct dp_model_server *s, const char *path, const char *body,
+				  const char *key, int *status)
+{
+	return exchange(s, "POST", path, body, key, status);
 }
 
 int dp_model_server_control(const struct dp_model_server *s, const char *json)
 {
 	int status = 0;
-	char *answer = exchange(s, "POST", "/control", json, &status);
+	char *answer = exchange(s, "POST", "/control", json, NULL, &status);
 
 	if (!answer || status != 200)
 		fprintf(stderr, "POST /control %s: %d %s\n", json, status, answer ? answer : "(no answer)");
@@ -148,7 +155,7 @@ int dp_model_server_control(const struct dp_model_server *s, const char *json)
 cJSON *dp_model_server_stats(const struct dp_model_server *s)
 {
 	int status = 0;
-	char *answer = exchange(s, "GET", "/stats", NULL, &status);
+	char *answer = exchange(s, "GET", "/stats", NULL, NULL, &status);
 	cJSON *stats = answer && status == 200 ? cJSON_Parse(answer) : NULL;
 
 	if (!stats)

@@ -30,6 +30,10 @@ void dp_model_server_stop(struct dp_model_server *s);
 char *dp_model_server_request(const struct dp_model_server *s, const char *method, const char *path,
 			      const char *body, int *status);
 
+/* The same as a POST with "Authorization: Bearer key". */
+char *dp_model_server_request_key(const struct dp_model_server *s, const char *path, const char *body,
+				  const char *key, int *status);
+
 /* POST /control with json; 0 on a 200. */
 int dp_model_server_control(const struct dp_model_server *s, const char *json);
 /* GET /stats, parsed (cJSON_Delete it); NULL on failure. */

@@ -346,6 +346,7 @@ static cJSON *task_reply(struct ms_server *s, const struct ms_profile *p, const 
 		else
 			dp_log_warn("the last screenshot does not decode: %s", err.message);
 	}
+	ctx.messages = messages;
 	ms_pos_from_history(messages, plan, &ctx.pos);
 	if (fault == MS_FAULT_REFUSAL)
 		ctx.brk = MS_BREAK_REFUSAL;
@@ -431,6 +432,7 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 	cJSON *root = NULL, *msg = NULL;
 	char why[700];
 	bool verifier;
+	int64_t t0;
 
 	snprintf(rec->kind, sizeof(rec->kind), "invalid");
 	if (!f) {
@@ -513,7 +515,9 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 		goto out;
 	}
 
+	t0 = dp_now_ns();
 	msg = verifier ? verdict(s, &p, messages, fault == MS_FAULT_VERIFIER_NO) : task_reply(s, &p, messages, fault);
+	rec->think_ms = (double)(dp_now_ns() - t0) / DP_NSEC_PER_MSEC;
 	if (!msg) {
 		ms_error_response(out, 500, "server_error", "out of memory");
 		goto out;
@@ -537,8 +541,8 @@ static void handle(struct ms_server *s, const char *body, size_t len, const char
 	if (cv && (ms_convo_sent(cv, ms_prefix_key(&seg, seg.n - 1), msg) < 0 ||
 		   ms_convo_remember(cv, &seg, messages) < 0))
 		dp_log_warn("out of memory: request %lu is not remembered", rec->index);
-	dp_log_info("request %lu (%s, %zu messages, image %dx%d): %s %s", rec->index, rec->kind, rec->n_messages,
-		    rec->image_w, rec->image_h, rec->step, rec->reply);
+	dp_log_info("request %lu (%s, %zu messages, image %dx%d, %.0f ms): %s %s", rec->index, rec->kind,
+		    rec->n_messages, rec->image_w, rec->image_h, rec->think_ms, rec->step, rec->reply);
 out:
 	if (!out->body)
 		ms_error_response(out, 500, "server_error", "out of memory");

@@ -33,7 +33,9 @@ static void usage(FILE *to)
 		"  --profiles-dir    default %s\n"
 		"  --require-key KEY answer 401 (and record a violation) without \"Authorization: Bearer KEY\"\n"
 		"  --control JSON    faults to play, as POST /control takes them\n"
-		"  --max-waits N     replies that wait for a missing target before failing (default 3)\n",
+		"  --max-waits N     replies that wait for a missing target before failing (default 3)\n"
+		"  --no-ocr          read no text on screenshots (faster start; text targets are not found)\n"
+		"  -v, -vv           log each request (info), and more (debug)\n",
 		MS_PROFILES_DIR);
 }
 

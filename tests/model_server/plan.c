@@ -119,6 +119,21 @@ static bool parse_step(const char *line, struct ms_step *s, struct ms_plan *plan
 		return true;
 	}
 	if ((p = word(line, "zoom"))) {
+		const char *q = word(p, "at");
+		double w, h;
+
+		if (q) {
+			s->kind = MS_STEP_ZOOM_AT;
+			if (!parse_number(q, 0, 1, &a, &q) || !parse_number(q, 0, 1, &b, &q) ||
+			    !parse_number(q, 0, 1, &w, &q) || !parse_number(q, 0, 1, &h, &q) || !at_end(q) ||
+			    w <= 0 || h <= 0 || a + w > 1 || b + h > 1)
+				return false;
+			s->fx = a;
+			s->fy = b;
+			s->fw = w;
+			s->fh = h;
+			return true;
+		}
 		s->kind = MS_STEP_ZOOM;
 		return (p = quoted(p, s->target, sizeof(s->target))) && at_end(p);
 	}
@@ -202,7 +217,7 @@ int ms_step_moves(const struct ms_step *s)
 const char *ms_step_name(enum ms_step_kind kind)
 {
 	static const char *const names[] = { "click", "click at", "type", "type into", "press",
-					     "wait", "zoom", "ask", "done", "fail" };
+					     "wait", "zoom", "zoom at", "ask", "done", "fail" };
 
 	return names[kind];
 }

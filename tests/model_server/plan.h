@@ -9,6 +9,8 @@
  *   press ctrl+s                   a key chord
  *   wait 500                       milliseconds
  *   zoom "Total"                   ask for that area at full resolution
+ *   zoom at 0 0 0.5 0.6            the same for a region given as fractions of the
+ *                                  image (x, y, width, height): the next image is it
  *   ask "Which vendor?"            ask the user
  *   done "saved"                   finish (the verifier is asked next)
  *   fail "reason"                  give up
@@ -28,6 +30,7 @@ enum ms_step_kind {
 	MS_STEP_PRESS,
 	MS_STEP_WAIT,
 	MS_STEP_ZOOM,
+	MS_STEP_ZOOM_AT,
 	MS_STEP_ASK,
 	MS_STEP_DONE,
 	MS_STEP_FAIL,
@@ -37,7 +40,8 @@ struct ms_step {
 	enum ms_step_kind kind;
 	char target[256]; /* text to find on screen (click, zoom, the label of type into) */
 	char text[1024];  /* what to type, the chord, the question, the summary or reason */
-	double fx, fy;    /* click at: fractions 0..1 */
+	double fx, fy;    /* click at, zoom at: fractions 0..1 */
+	double fw, fh;    /* zoom at */
 	int ms;           /* wait */
 };
 

@@ -49,47 +49,46 @@ static int read_marker(const cJSON *m, int *step, int *move, char *flag, size_t 
 	return r;
 }
 
+int ms_count_waits(const cJSON *messages, int step, int move)
+{
+	int n = 0, s, m;
+	const cJSON *msg;
+	char flag[16];
+
+	cJSON_ArrayForEach(msg, messages)
+		n += is_assistant(msg) && read_marker(msg, &s, &m, flag, sizeof(flag)) == 0 && s == step &&
+		     m == move && !strcmp(flag, "waiting");
+	return n;
+}
+
 void ms_pos_from_history(const cJSON *messages, const struct ms_plan *plan, struct ms_pos *pos)
 {
-	int n = cJSON_GetArraySize(messages), step, move, last_step = 0, last_move = 0;
-	char flag[16], last_flag[16] = "";
-	bool have = false;
+	int n = cJSON_GetArraySize(messages), step = 0, move = 0, i;
+	char flag[16] = "";
 
 	pos->step = 1;
 	pos->move = 1;
 	pos->waits = 0;
-	for (int i = n - 1; i >= 0; i--) {
+	for (i = n - 1; i >= 0; i--) {
 		const cJSON *m = cJSON_GetArrayItem(messages, i);
 
-		if (!is_assistant(m) || read_marker(m, &step, &move, flag, sizeof(flag)) < 0)
-			continue;
-		if (!have) {
-			have = true;
-			last_step = step;
-			last_move = move;
-			snprintf(last_flag, sizeof(last_flag), "%s", flag);
-			if (strcmp(flag, "waiting"))
-				break;
-		} else if (step != last_step || move != last_move || strcmp(flag, "waiting")) {
+		if (is_assistant(m) && read_marker(m, &step, &move, flag, sizeof(flag)) == 0)
 			break;
-		}
-		pos->waits++;
 	}
-	if (!have)
+	if (i < 0)
 		return;
-	if (!strcmp(last_flag, "waiting") || !strcmp(last_flag, "again")) {
-		pos->step = last_step;
-		pos->move = last_move;
-		return;
-	}
-	pos->waits = 0;
-	if (last_step <= (int)plan->n && last_move < ms_step_moves(&plan->steps[last_step - 1])) {
-		pos->step = last_step;
-		pos->move = last_move + 1;
+	if (!strcmp(flag, "waiting") || !strcmp(flag, "again")) {
+		pos->step = step;
+		pos->move = move;
+	} else if (step <= (int)plan->n && move < ms_step_moves(&plan->steps[step - 1])) {
+		pos->step = step;
+		pos->move = move + 1;
 	} else {
-		pos->step = last_step + 1;
+		pos->step = step + 1;
 		pos->move = 1;
 	}
+	/* A step is only ever gone back to by waiting: all its waits count. */
+	pos->waits = ms_count_waits(messages, pos->step, pos->move);
 }
 
 /* Image pixels to the profile's coordinates. */
@@ -185,6 +184,7 @@ static int find_target(struct build *b, const struct ms_step *s, struct ms_found
 {
 	struct ms_reply_ctx *ctx = b->ctx;
 	struct dp_error err = { 0 };
+	int step = ctx->pos.step, move = ctx->pos.move, waits = ctx->pos.waits;
 
 	if (!ctx->screen) {
 		fail_move(b, "I cannot read text on screenshots (this server was built without OCR)");
@@ -193,10 +193,15 @@ static int find_target(struct build *b, const struct ms_step *s, struct ms_found
 	if (ms_screen_find(ctx->screen, ctx->image, s->target, s->kind == MS_STEP_TYPE_INTO, f, b->seen,
 			   sizeof(b->seen), &err) == 0)
 		return 0;
-	if (ctx->pos.waits < ctx->max_waits) {
-		/* The next request tries this very move again. */
-		snprintf(b->marker, sizeof(b->marker), "[step %d.%d of %zu, waiting]", ctx->pos.step, ctx->pos.move,
-			 ctx->plan->n);
+	/* Right after a zoom the text is looked for in the zoomed image; the
+	 * screenshots after a wait are whole again, so the zoom comes again. */
+	if (move == 1 && step > 1 && ctx->plan->steps[step - 2].kind == MS_STEP_ZOOM_AT) {
+		step--;
+		waits = ms_count_waits(ctx->messages, step, move);
+	}
+	if (waits < ctx->max_waits) {
+		/* The next request tries this (or the zoom before it) again. */
+		snprintf(b->marker, sizeof(b->marker), "[step %d.%d of %zu, waiting]", step, move, ctx->plan->n);
 		snprintf(b->say, sizeof(b->say), "\"%s\" is not on the screen yet; waiting.", s->target);
 		wait_move(b, MS_WAIT_MS);
 	} else {
@@ -291,6 +296,19 @@ static void plan_moves(struct build *b)
 			snprintf(m->text, sizeof(m->text), "wait()");
 		}
 		break;
+	case MS_STEP_ZOOM_AT: {
+		struct move *m = add_move(b, "zoom");
+		int32_t w = ctx->image->width, h = ctx->image->height;
+		long zx = coord(ctx, s->fx * w, w), zy = coord(ctx, s->fy * h, h);
+
+		snprintf(b->say, sizeof(b->say), "Zooming in to read the text.");
+		cJSON_AddNumberToObject(m->args, "x", (double)zx);
+		cJSON_AddNumberToObject(m->args, "y", (double)zy);
+		cJSON_AddNumberToObject(m->args, "width", (double)(coord(ctx, (s->fx + s->fw) * w, w) - zx));
+		cJSON_AddNumberToObject(m->args, "height", (double)(coord(ctx, (s->fy + s->fh) * h, h) - zy));
+		snprintf(m->text, sizeof(m->text), "wait()");
+		break;
+	}
 	case MS_STEP_ASK:
 		snprintf(b->say, sizeof(b->say), "Asking the user.");
 		text_move(b, "ask_user", "question", s->text, "call_user(content='%s')");

@@ -16,13 +16,17 @@
  * content starts with a marker "[step N.K of T]" (move K of step N),
  * "[step N.K of T, waiting]" when the target was not on screen yet and
  * "[step N.K of T, again]" when the reply was broken on purpose; both of
- * those make the next request do N.K again. */
+ * those make the next request do N.K again.  waits counts all the replies
+ * that waited at that move. */
 struct ms_pos {
 	int step, move; /* 1-based */
 	int waits;      /* replies in a row that waited for this move's target */
 };
 
 void ms_pos_from_history(const cJSON *messages, const struct ms_plan *plan, struct ms_pos *pos);
+
+/* Replies in messages that waited at move K of step N. */
+int ms_count_waits(const cJSON *messages, int step, int move);
 
 enum ms_break {
 	MS_BREAK_NONE,
@@ -37,6 +41,7 @@ struct ms_reply_ctx {
 	const struct ms_plan *plan;
 	struct ms_screen *screen;      /* NULL: no OCR (text targets are not found) */
 	const struct dp_frame *image;  /* the last screenshot; NULL if the request had none */
+	const cJSON *messages;         /* the request's history */
 	struct ms_pos pos;
 	enum ms_break brk;
 	int max_waits;                 /* a missing target is waited for this often, then the reply is fail */

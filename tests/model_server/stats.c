@@ -100,6 +100,7 @@ char *ms_stats_json(const struct ms_stats *s)
 		cJSON_AddNumberToObject(o, "prompt_tokens", (double)r->prompt_tokens);
 		cJSON_AddNumberToObject(o, "cached_tokens", (double)r->cached_tokens);
 		cJSON_AddNumberToObject(o, "completion_tokens", (double)r->completion_tokens);
+		cJSON_AddNumberToObject(o, "think_ms", r->think_ms);
 		cJSON_AddNumberToObject(o, "image_width", r->image_w);
 		cJSON_AddNumberToObject(o, "image_height", r->image_h);
 		cJSON_AddNumberToObject(o, "messages", (double)r->n_messages);

@@ -15,6 +15,7 @@ struct ms_record {
 	char fault[24];         /* the fault played, or "" */
 	int64_t prompt_tokens, cached_tokens, completion_tokens;
 	int32_t image_w, image_h; /* the last image of the request (0 if none) */
+	double think_ms;        /* reading the screenshot and choosing the reply */
 	size_t n_messages;
 	bool authorized;        /* an Authorization header was sent */
 	char step[64];          /* the plan position answered, "[step 3.1 of 9]" */
