@@ -111,6 +111,24 @@ static void test_missing_file(void)
 	dp_daemon_config_release(&c);
 }
 
+/* The example in the docs is a valid config. */
+static void test_documented_example(void)
+{
+	struct dp_daemon_config c;
+	struct dp_error err = { 0 };
+	const char *path = getenv("DP_CONFIG_EXAMPLE");
+
+	TST_REQUIRE(path);
+	dp_daemon_config_init(&c);
+	TST_EQ_INT(dp_daemon_config_load(&c, path, false, &err), 0);
+	if (err.code)
+		fprintf(stderr, "  %s\n", err.message);
+	TST_EQ_STR(c.model_profile, "minimax-m3");
+	TST_EQ_INT(c.retention_max_runs, 1000);
+	TST_EQ_STR(c.confirm[0], "key:ctrl+s");
+	dp_daemon_config_release(&c);
+}
+
 int main(void)
 {
 	TST_RUN(test_defaults);
@@ -118,5 +136,6 @@ int main(void)
 	TST_RUN(test_errors_name_line_and_key);
 	TST_RUN(test_line_of);
 	TST_RUN(test_missing_file);
+	TST_RUN(test_documented_example);
 	TST_EXIT();
 }
