@@ -31,8 +31,9 @@ static int prefix_error(struct dp_error *err, int code, const char *what)
 static int check_file(const char *key, const char *path, struct dp_error *err)
 {
 	if (path[0] != '/')
-		return dp_error_set(err, -EINVAL, "%s: '%.200s' is not an absolute path (the daemon does not share your "
-						  "working folder)", key, path);
+		return dp_error_set(err, -EINVAL,
+				    "%s: '%.200s' is not an absolute path (the daemon does not share your "
+				    "working folder)", key, path);
 	if (access(path, R_OK) < 0)
 		return dp_error_set(err, -ENOENT, "%s: cannot read %.300s: %s", key, path, strerror(errno));
 	return 0;
@@ -70,8 +71,9 @@ int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, s
 		r = dp_secret_lookup(&src, spec->secrets[i], value, sizeof(value), err);
 		explicit_bzero(value, sizeof(value));
 		if (r == -ENOENT)
-			return dp_error_set(err, -ENOENT, "secrets: no secret called '%s': add it to %s (mode 600), pass it "
-							  "as a systemd credential, or give it in inline_secrets",
+			return dp_error_set(err, -ENOENT,
+					    "secrets: no secret called '%s': add it to %s (mode 600), pass it "
+					    "as a systemd credential, or give it in inline_secrets",
 					    spec->secrets[i], src.secrets_file ? src.secrets_file : "secrets.json");
 		if (r < 0)
 			return prefix_error(err, -EIO, "secrets");
@@ -244,7 +246,8 @@ static int load_one(void *data, struct dp_task_record *rec)
 	if (t->rec.seq > d->last_seq)
 		d->last_seq = t->rec.seq;
 	if (t->state == DP_STATE_QUEUED) {
-		if (dp_task_spec_from_json(&t->spec, t->rec.spec_json, &err) < 0 || !t->spec.policy || !t->spec.display ||
+		if (dp_task_spec_from_json(&t->spec, t->rec.spec_json, &err) < 0 || !t->spec.policy ||
+		    !t->spec.display ||
 		    flow_file(t, &err) < 0) {
 			dp_log_error("task %s: %s", t->rec.id, err.message);
 			dp_task_set_state(t, DP_STATE_INTERRUPTED);

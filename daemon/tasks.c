@@ -212,7 +212,8 @@ static void runner_finished(struct dp_task *t, const struct dp_event *e)
 	}
 	if (t->daemon->stopping && e->outcome == DP_TASK_CANCELLED) {
 		state = DP_STATE_INTERRUPTED;
-		snprintf(error, sizeof(error), "the daemon was stopped during step %u; submit the task again", e->step + 1);
+		snprintf(error, sizeof(error), "the daemon was stopped during step %u; submit the task again",
+			 e->step + 1);
 	}
 	finish(t, state, e->text, error);
 }
@@ -289,7 +290,8 @@ static void start(struct dp_task *t)
 	dp_task_persist(t);
 	dp_bus_task_changed(t, "State", "Started", NULL);
 	if (t->spec.dry_run) {
-		snprintf(result, sizeof(result), "dry run: the %s policy is ready; the task would run on %s, %u steps at most",
+		snprintf(result, sizeof(result),
+			 "dry run: the %s policy is ready; the task would run on %s, %u steps at most",
 			 t->spec.policy, t->spec.display, t->spec.max_steps);
 		finish(t, DP_STATE_SUCCEEDED, result, "");
 		return;
@@ -390,7 +392,8 @@ int dp_task_pause(struct dp_task *t, bool pause, struct dp_error *err)
 		return dp_error_set(err, -EINVAL, "task %s is %s: only a running task can be paused", t->rec.id,
 				    t->paused ? "paused already" : t->rec.state);
 	if (!pause && !t->paused)
-		return dp_error_set(err, -EINVAL, "task %s is %s, not paused: nothing to resume", t->rec.id, t->rec.state);
+		return dp_error_set(err, -EINVAL, "task %s is %s, not paused: nothing to resume", t->rec.id,
+				    t->rec.state);
 	if (!t->runner)
 		return dp_error_set(err, -EBUSY, "task %s is starting; try again", t->rec.id);
 	dp_runner_pause(t->runner, pause);

@@ -32,7 +32,8 @@ static void test_every_key(void)
 	static const char text[] =
 		"{\n"
 		"  \"display\": \":3\",\n"
-		"  \"model\": {\"endpoint\": \"http://127.0.0.1:8000/v1\", \"api_key_file\": \"/k\", \"profile\": \"minimax-m3\"},\n"
+		"  \"model\": {\"endpoint\": \"http://127.0.0.1:8000/v1\", \"api_key_file\": \"/k\",\n"
+		"             \"profile\": \"minimax-m3\"},\n"
 		"  \"max_steps\": 50,\n"
 		"  \"timeout\": 600,\n"
 		"  \"allow_launch\": [\"gnumeric\", \"xterm\"],\n"
@@ -81,7 +82,8 @@ static void test_errors_name_line_and_key(void)
 		    "line 4: retention.max_runs: expected a whole number");
 	check_error("{\n \"model\": {\n  \"endpoint\": \"http://x\",\n  \"key\": \"abc\"\n }\n}",
 		    "line 4: model.key: unknown key");
-	check_error("{\"display\": \":1\",\n\"confirm\": [\"key:ctrl+s\",\n  7]}", "line 3: confirm[1]: expected a non-empty string");
+	check_error("{\"display\": \":1\",\n\"confirm\": [\"key:ctrl+s\",\n  7]}",
+		    "line 3: confirm[1]: expected a non-empty string");
 	check_error("{\n  \"model\": \"minimax\"\n}", "line 2: model: expected an object");
 	check_error("{\n  \"display\": \":1\",\n  \"max_steps\": 5,,\n}", "config.json: line 3, column");
 	check_error("[1, 2]", "expected a JSON object");
