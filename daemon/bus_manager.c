@@ -70,7 +70,8 @@ static int on_sender_uid(sd_bus_message *reply, void *userdata, sd_bus_error *re
 	if (sd_bus_message_is_method_error(reply, NULL) || sd_bus_message_read(reply, "u", &uid) < 0) {
 		const sd_bus_error *e = sd_bus_message_get_error(reply);
 
-		sd_bus_reply_method_errorf(p->call, DP_BUS_ERROR_PREFIX "PermissionDenied", "cannot tell who is asking (%s)",
+		sd_bus_reply_method_errorf(p->call, DP_BUS_ERROR_PREFIX "PermissionDenied",
+					   "cannot tell who is asking (%s)",
 					   e && e->message ? e->message : "no answer from the bus");
 	} else {
 		finish_submit(p, (uid_t)uid);
@@ -148,9 +149,13 @@ static int method_caps(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	(void)error;
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_append(reply, "a{sv}", 6, "version", "s", DP_VERSION, "policies", "as", 2, "flow", "script",
-					  "profiles", "as", 0, "max_steps", "u", (uint32_t)DP_MAX_STEPS, "displays", "as",
-					  display ? 1 : 0, display, "ocr", "b", HAVE_TESSERACT);
+		r = sd_bus_message_append(reply, "a{sv}", 6,
+					  "version", "s", DP_VERSION,
+					  "policies", "as", 2, "flow", "script",
+					  "profiles", "as", 0,
+					  "max_steps", "u", (uint32_t)DP_MAX_STEPS,
+					  "displays", "as", display ? 1 : 0, display,
+					  "ocr", "b", HAVE_TESSERACT);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	sd_bus_message_unref(reply);

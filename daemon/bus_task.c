@@ -184,7 +184,8 @@ void dp_bus_emit_step(struct dp_task *t, uint32_t step, const char *action, cons
 	int r = sd_bus_message_new_signal(t->daemon->bus, &m, t->path, DP_BUS_TASK_IFACE, "StepCompleted");
 
 	if (r >= 0)
-		r = sd_bus_message_append(m, "usa{sv}", step, action ? action : "", 4, "verdict", "s", verdict ? verdict : "",
+		r = sd_bus_message_append(m, "usa{sv}", step, action ? action : "", 4, "verdict", "s",
+					  verdict ? verdict : "",
 					  "message", "s", message ? message : "", "duration_ms", "u", duration_ms,
 					  "tokens", "t", tokens);
 	if (r >= 0)

@@ -1,5 +1,6 @@
 /* deskpilotd's state, shared by its modules: the bus objects (bus_*.c),
- * the tasks and their life (tasks.c), and main.c that wires them. */
+ * tasks coming in (intake.c) and their life (tasks.c), and main.c that
+ * wires them. */
 #pragma once
 
 #include <limits.h>
@@ -78,17 +79,9 @@ struct dp_daemon {
 	bool stopping;
 };
 
-/* tasks.c */
+/* tasks.c: the life of a task once queued */
 int dp_daemon_init(struct dp_daemon *d, struct dp_error *err);
 void dp_daemon_release(struct dp_daemon *d);
-/* Loads the store (after start-up recovery) and queues what waits. */
-int dp_daemon_load(struct dp_daemon *d, struct dp_error *err);
-/* A checked spec becomes a task: stored (committed), on the bus, queued.
- * Takes spec's contents. */
-int dp_daemon_submit(struct dp_daemon *d, struct dp_task_spec *spec, uint32_t uid, const char *sender,
-		     struct dp_task **out, struct dp_error *err);
-/* Validation that needs the world: files, secrets, the policy itself. */
-int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, struct dp_error *err);
 int dp_task_cancel(struct dp_task *t, struct dp_error *err);
 int dp_task_pause(struct dp_task *t, bool pause, struct dp_error *err);
 int dp_task_answer(struct dp_task *t, const char *answer, struct dp_error *err);
@@ -96,6 +89,27 @@ int dp_task_answer(struct dp_task *t, const char *answer, struct dp_error *err);
 void dp_daemon_stop(struct dp_daemon *d);
 void dp_daemon_submitter_left(struct dp_daemon *d, const char *name);
 bool dp_task_is_final(const struct dp_task *t);
+
+/* tasks.c, shared with intake.c */
+uint64_t dp_wall_us(void);   /* µs since the epoch */
+int dp_replace_string(char **field, const char *value);
+bool dp_strv_has(char *const *list, const char *s);
+void dp_task_set_state(struct dp_task *t, enum dp_task_state state);
+void dp_task_persist(struct dp_task *t);  /* writes the task's row; logs a failure */
+void dp_task_free(struct dp_task *t);
+int dp_daemon_add_task(struct dp_daemon *d, struct dp_task *t);
+void dp_daemon_schedule_dispatch(struct dp_daemon *d);
+void dp_daemon_prune(struct dp_daemon *d);
+
+/* intake.c: tasks coming in */
+/* Validation that needs the world: files, secrets, allow lists. */
+int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, struct dp_error *err);
+/* A checked spec becomes a task: stored (committed), on the bus, queued.
+ * Takes spec's contents. */
+int dp_daemon_submit(struct dp_daemon *d, struct dp_task_spec *spec, uint32_t uid, const char *sender,
+		     struct dp_task **out, struct dp_error *err);
+/* Loads the store (after start-up recovery) and queues what waits. */
+int dp_daemon_load(struct dp_daemon *d, struct dp_error *err);
 
 /* bus_manager.c */
 int dp_bus_manager_add(struct dp_daemon *d);

@@ -101,7 +101,8 @@ static void on_step(void *data, const struct dp_step_record *rec)
 		return;
 	message[0] = '\0';
 	for (size_t i = 0; i < rec->n_feedback && len + 1 < sizeof(message); i++) {
-		len += (size_t)snprintf(message + len, sizeof(message) - len, "%s%s", i ? "; " : "", rec->feedback[i].message);
+		len += (size_t)snprintf(message + len, sizeof(message) - len, "%s%s", i ? "; " : "",
+					rec->feedback[i].message);
 		if (len >= sizeof(message))
 			len = sizeof(message) - 1;
 	}

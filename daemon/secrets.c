@@ -102,7 +102,8 @@ static int from_credentials(const char *dir, const char *name, char *value, size
 		return -ENOENT;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((r = read_all(path, &buf, &len, &st)) < 0)
-		return r == -ENOENT ? -ENOENT : dp_error_set(err, r, "cannot read the credential %s: %s", path, strerror(-r));
+		return r == -ENOENT ? -ENOENT : dp_error_set(err, r, "cannot read the credential %s: %s", path,
+							     strerror(-r));
 	/* A credential file written with echo ends with a newline that is not part of it. */
 	r = copy_value(buf, len && buf[len - 1] == '\n' ? len - 1 : len, value, size, name, err);
 	wipe_free(buf, len);
@@ -124,12 +125,14 @@ static int from_file(const char *path, const char *name, char *value, size_t siz
 		return dp_error_set(err, r, "cannot read the secrets file %s: %s", path, strerror(-r));
 	if (st.st_mode & 077) {
 		wipe_free(buf, len);
-		return dp_error_set(err, -EPERM, "the secrets file %s may be read by others (mode %03o): run chmod 600 %s",
+		return dp_error_set(err, -EPERM,
+				    "the secrets file %s may be read by others (mode %03o): run chmod 600 %s",
 				    path, (unsigned)(st.st_mode & 0777), path);
 	}
 	if (st.st_uid != geteuid()) {
 		wipe_free(buf, len);
-		return dp_error_set(err, -EPERM, "the secrets file %s belongs to another user: it must be yours, mode 600",
+		return dp_error_set(err, -EPERM,
+				    "the secrets file %s belongs to another user: it must be yours, mode 600",
 				    path);
 	}
 	root = cJSON_ParseWithLength(buf, len);

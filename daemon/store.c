@@ -138,7 +138,8 @@ int dp_store_open(struct dp_store **out, const char *dir, struct dp_error *err)
 	    (r = exec(s, schema, err)) < 0)
 		goto fail;
 	if (sqlite3_prepare_v2(s->db,
-			       "INSERT INTO tasks (seq, id, spec, state, step, max_steps, instruction, policy, result, error,"
+			       "INSERT INTO tasks (seq, id, spec, state, step, max_steps, instruction, policy, result,"
+			       " error,"
 			       " submitter_uid, submitter_name, submitter_gone, created, started, finished, run_dir,"
 			       " priority, display, inline_secrets)"
 			       " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -267,7 +268,8 @@ int dp_store_recover(struct dp_store *s, uint64_t now_us, struct dp_error *err)
 		return r;
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE tasks SET state='interrupted', finished=?1,"
-			       " error='the daemon stopped while the task ran (after step ' || step || '); submit it again'"
+			       " error='the daemon stopped while the task ran (after step ' || step || ');"
+			       " submit it again'"
 			       " WHERE state IN ('running','paused','waiting_user')",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto fail;
@@ -278,7 +280,8 @@ int dp_store_recover(struct dp_store *s, uint64_t now_us, struct dp_error *err)
 	sqlite3_finalize(st);
 	if (sqlite3_prepare_v2(s->db,
 			       "UPDATE tasks SET state='interrupted', finished=?1,"
-			       " error='inline secrets are not kept across restarts of the daemon: submit the task again"
+			       " error='inline secrets are not kept across restarts of the daemon:"
+			       " submit the task again"
 			       " (or keep the secret in secrets.json or a systemd credential)'"
 			       " WHERE state='queued' AND inline_secrets != 0",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -378,8 +381,9 @@ int dp_store_steps(struct dp_store *s, const char *task_id, int (*fn)(void *data
 	sqlite3_stmt *st;
 	int rc, r = 0;
 
-	if (sqlite3_prepare_v2(s->db, "SELECT n, action, verdict, message, duration_ms FROM steps WHERE task=? ORDER BY n",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT n, action, verdict, message, duration_ms FROM steps WHERE task=? ORDER BY n", -1,
+			       &st, NULL) != SQLITE_OK)
 		return db_error(s, err, "reading steps");
 	sqlite3_bind_text(st, 1, task_id, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -435,8 +439,9 @@ int dp_store_prune(struct dp_store *s, uint64_t now_us, uint32_t max_age_days, u
 
 	if (sqlite3_prepare_v2(s->db,
 			       /* Old ones, and every finished one past the newest max_runs. */
-			       "SELECT id, run_dir FROM tasks WHERE state IN " FINAL_STATES " AND (finished < ?1 OR seq NOT IN"
-			       " (SELECT seq FROM tasks WHERE state IN " FINAL_STATES " ORDER BY seq DESC LIMIT ?2)) ORDER BY seq",
+			       "SELECT id, run_dir FROM tasks WHERE state IN " FINAL_STATES
+			       " AND (finished < ?1 OR seq NOT IN (SELECT seq FROM tasks WHERE state IN " FINAL_STATES
+			       " ORDER BY seq DESC LIMIT ?2)) ORDER BY seq",
 			       -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM tasks WHERE id=?", -1, &del_task, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "DELETE FROM steps WHERE task=?", -1, &del_steps, NULL) != SQLITE_OK) {

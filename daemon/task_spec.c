@@ -156,7 +156,8 @@ static int set_inline(struct dp_task_spec *spec, const struct dp_submit_value *v
 		const char *name = v->strv[2 * i], *value = v->strv[2 * i + 1];
 
 		if (!valid_secret_name(name))
-			return dp_error_set(err, -EINVAL, "%s: '%.64s' is not a valid secret name (letters, digits, _ - .)",
+			return dp_error_set(err, -EINVAL,
+					    "%s: '%.64s' is not a valid secret name (letters, digits, _ - .)",
 					    v->key, name);
 		if (strlen(value) >= 4096)
 			return dp_error_set(err, -EINVAL, "%s: the value of '%s' is over 4095 bytes", v->key, name);
@@ -207,7 +208,8 @@ int dp_task_spec_set(struct dp_task_spec *spec, const struct dp_submit_value *v,
 		if (!sig_is(v, "u"))
 			return type_error(err, k, "an unsigned 32-bit integer (u)", sig);
 		if (v->u < 1 || v->u > DP_MAX_STEPS)
-			return dp_error_set(err, -EINVAL, "max_steps: %u is out of range: give 1 to %d", v->u, DP_MAX_STEPS);
+			return dp_error_set(err, -EINVAL, "max_steps: %u is out of range: give 1 to %d", v->u,
+					    DP_MAX_STEPS);
 		spec->max_steps = v->u;
 		return 0;
 	}
@@ -215,7 +217,8 @@ int dp_task_spec_set(struct dp_task_spec *spec, const struct dp_submit_value *v,
 		if (!sig_is(v, "u"))
 			return type_error(err, k, "seconds as an unsigned 32-bit integer (u)", sig);
 		if (v->u > 7 * 86400)
-			return dp_error_set(err, -EINVAL, "timeout: %u s is over a week; give 0 (none) to 604800", v->u);
+			return dp_error_set(err, -EINVAL, "timeout: %u s is over a week; give 0 (none) to 604800",
+					    v->u);
 		spec->timeout_s = v->u;
 		spec->has_timeout = true;
 		return 0;
@@ -235,8 +238,9 @@ int dp_task_spec_set(struct dp_task_spec *spec, const struct dp_submit_value *v,
 		return 0;
 	}
 	return dp_error_set(err, -EINVAL,
-			    "unknown key '%.64s': the keys are instruction, flow, script, policy, profile, data, variables, "
-			    "secrets, inline_secrets, max_steps, timeout, display, priority, dry_run, allow_launch, confirm",
+			    "unknown key '%.64s': the keys are instruction, flow, script, policy, profile, data, "
+			    "variables, secrets, inline_secrets, max_steps, timeout, display, priority, dry_run, "
+			    "allow_launch, confirm",
 			    k);
 }
 
@@ -244,21 +248,30 @@ int dp_task_spec_finish(struct dp_task_spec *spec, uint32_t default_max_steps, c
 			struct dp_error *err)
 {
 	if (!spec->policy) {
-		const char *kind = spec->flow && spec->script ? NULL : spec->flow ? "flow" : spec->script ? "script" : "model";
+		const char *kind = "model";
 
+		if (spec->flow && spec->script)
+			kind = NULL;
+		else if (spec->flow)
+			kind = "flow";
+		else if (spec->script)
+			kind = "script";
 		if (!kind)
 			return dp_error_set(err, -EINVAL, "flow and script: give one of them, or name the policy");
 		if (!(spec->policy = strdup(kind)))
 			return -ENOMEM;
 	}
 	if (strcmp(spec->policy, "flow") == 0 && !spec->flow)
-		return dp_error_set(err, -EINVAL, "flow: the flow policy needs a flow (a file path or the flow's JSON)");
+		return dp_error_set(err, -EINVAL,
+				    "flow: the flow policy needs a flow (a file path or the flow's JSON)");
 	if (strcmp(spec->policy, "script") == 0 && !spec->script)
 		return dp_error_set(err, -EINVAL, "script: the script policy needs a script file");
 	if (strcmp(spec->policy, "model") == 0 && (!spec->instruction || !*spec->instruction))
-		return dp_error_set(err, -EINVAL, "instruction: the model policy needs an instruction (or give a flow or a script)");
+		return dp_error_set(err, -EINVAL,
+				    "instruction: the model policy needs an instruction (or give a flow or a script)");
 	if (strcmp(spec->policy, "flow") != 0 && (spec->data || spec->vars))
-		return dp_error_set(err, -EINVAL, "%s: goes with a flow, not the %s policy", spec->data ? "data" : "variables",
+		return dp_error_set(err, -EINVAL, "%s: goes with a flow, not the %s policy",
+				    spec->data ? "data" : "variables",
 				    spec->policy);
 	if (strcmp(spec->policy, "script") != 0 && spec->script)
 		return dp_error_set(err, -EINVAL, "script: given with policy '%s'", spec->policy);

@@ -32,7 +32,8 @@ static void test_every_key(void)
 	static const char text[] =
 		"{\n"
 		"  \"display\": \":3\",\n"
-		"  \"model\": {\"endpoint\": \"http://127.0.0.1:8000/v1\", \"api_key_file\": \"/k\", \"profile\": \"minimax-m3\"},\n"
+		"  \"model\": {\"endpoint\": \"http://127.0.0.1:8000/v1\", \"api_key_file\": \"/k\",\n"
+		"             \"profile\": \"minimax-m3\"},\n"
 		"  \"max_steps\": 50,\n"
 		"  \"timeout\": 600,\n"
 		"  \"allow_launch\": [\"gnumeric\", \"xterm\"],\n"
@@ -81,7 +82,8 @@ static void test_errors_name_line_and_key(void)
 		    "line 4: retention.max_runs: expected a whole number");
 	check_error("{\n \"model\": {\n  \"endpoint\": \"http://x\",\n  \"key\": \"abc\"\n }\n}",
 		    "line 4: model.key: unknown key");
-	check_error("{\"display\": \":1\",\n\"confirm\": [\"key:ctrl+s\",\n  7]}", "line 3: confirm[1]: expected a non-empty string");
+	check_error("{\"display\": \":1\",\n\"confirm\": [\"key:ctrl+s\",\n  7]}",
+		    "line 3: confirm[1]: expected a non-empty string");
 	check_error("{\n  \"model\": \"minimax\"\n}", "line 2: model: expected an object");
 	check_error("{\n  \"display\": \":1\",\n  \"max_steps\": 5,,\n}", "config.json: line 3, column");
 	check_error("[1, 2]", "expected a JSON object");
@@ -111,6 +113,24 @@ static void test_missing_file(void)
 	dp_daemon_config_release(&c);
 }
 
+/* The example in the docs is a valid config. */
+static void test_documented_example(void)
+{
+	struct dp_daemon_config c;
+	struct dp_error err = { 0 };
+	const char *path = getenv("DP_CONFIG_EXAMPLE");
+
+	TST_REQUIRE(path);
+	dp_daemon_config_init(&c);
+	TST_EQ_INT(dp_daemon_config_load(&c, path, false, &err), 0);
+	if (err.code)
+		fprintf(stderr, "  %s\n", err.message);
+	TST_EQ_STR(c.model_profile, "minimax-m3");
+	TST_EQ_INT(c.retention_max_runs, 1000);
+	TST_EQ_STR(c.confirm[0], "key:ctrl+s");
+	dp_daemon_config_release(&c);
+}
+
 int main(void)
 {
 	TST_RUN(test_defaults);
@@ -118,5 +138,6 @@ int main(void)
 	TST_RUN(test_errors_name_line_and_key);
 	TST_RUN(test_line_of);
 	TST_RUN(test_missing_file);
+	TST_RUN(test_documented_example);
 	TST_EXIT();
 }

@@ -385,7 +385,8 @@ static char *keymap(void)
 	xcb_connection_t *c = xcb_connect(fx.xvfb.display, NULL);
 	const xcb_setup_t *setup = xcb_get_setup(c);
 	xcb_get_keyboard_mapping_reply_t *r = xcb_get_keyboard_mapping_reply(
-		c, xcb_get_keyboard_mapping(c, setup->min_keycode, (uint8_t)(setup->max_keycode - setup->min_keycode + 1)),
+		c, xcb_get_keyboard_mapping(c, setup->min_keycode,
+					    (uint8_t)(setup->max_keycode - setup->min_keycode + 1)),
 		NULL);
 	char *copy = NULL;
 

@@ -39,7 +39,8 @@ static void test_order(void)
 	struct dp_error err = { 0 };
 	char value[64];
 
-	write_file(file, "{\"pin\": \"from-file\", \"erp_password\": \"s3cr3t äö\", \"token\": \"file-token\"}", 0600);
+	write_file(file, "{\"pin\": \"from-file\", \"erp_password\": \"s3cr3t äö\", \"token\": \"file-token\"}",
+		   0600);
 	mkdir(creds, 0700);
 	{
 		char path[400];
