@@ -9,6 +9,9 @@
 
 #define DP_LOG_SUBSYS "bus"
 #include "engine/log.h"
+#if HAVE_MODEL
+#include "policies/model/profile.h"
+#endif
 
 int dp_bus_set_error(sd_bus_error *error, const struct dp_error *err)
 {
@@ -139,23 +142,59 @@ static int method_list(sd_bus_message *m, void *userdata, sd_bus_error *error)
 	return r;
 }
 
+static int append_strv(sd_bus_message *reply, const char *key, const char *const *values, size_t n)
+{
+	int r = sd_bus_message_open_container(reply, 'e', "sv");
+
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "s", key);
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'v', "as");
+	if (r >= 0)
+		r = sd_bus_message_open_container(reply, 'a', "s");
+	for (size_t i = 0; i < n && r >= 0; i++)
+		r = sd_bus_message_append(reply, "s", values[i]);
+	for (int level = 0; level < 3 && r >= 0; level++)
+		r = sd_bus_message_close_container(reply);
+	return r;
+}
+
 static int method_caps(sd_bus_message *m, void *userdata, sd_bus_error *error)
 {
+	static const char *const policies[] = { "flow", "script", "model" };
 	struct dp_daemon *d = userdata;
 	const char *display = d->config->display ? d->config->display : d->default_display;
 	sd_bus_message *reply = NULL;
+	const char *profiles[4];
+	size_t n_profiles = 0;
 	int r;
 
 	(void)error;
+#if HAVE_MODEL
+	/* The shipped profiles that load here. */
+	static const char *const shipped[] = { "minimax-m3", "qwen3-vl", "ui-tars-1.5", "generic-openai" };
+
+	for (size_t i = 0; i < 4; i++) {
+		struct dp_model_profile p;
+		struct dp_error ignored = { 0 };
+
+		if (dp_model_profile_load(shipped[i], &p, &ignored) == 0)
+			profiles[n_profiles++] = shipped[i];
+	}
+#endif
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0)
-		r = sd_bus_message_append(reply, "a{sv}", 6,
-					  "version", "s", DP_VERSION,
-					  "policies", "as", 2, "flow", "script",
-					  "profiles", "as", 0,
-					  "max_steps", "u", (uint32_t)DP_MAX_STEPS,
-					  "displays", "as", display ? 1 : 0, display,
-					  "ocr", "b", HAVE_TESSERACT);
+		r = sd_bus_message_open_container(reply, 'a', "{sv}");
+	if (r >= 0)
+		r = sd_bus_message_append(reply, "{sv}{sv}{sv}{sv}", "version", "s", DP_VERSION, "max_steps", "u",
+					  (uint32_t)DP_MAX_STEPS, "displays", "as", display ? 1 : 0, display, "ocr", "b",
+					  HAVE_TESSERACT);
+	if (r >= 0)
+		r = append_strv(reply, "policies", policies, HAVE_MODEL ? 3 : 2);
+	if (r >= 0)
+		r = append_strv(reply, "profiles", profiles, n_profiles);
+	if (r >= 0)
+		r = sd_bus_message_close_container(reply);
 	if (r >= 0)
 		r = sd_bus_send(NULL, reply, NULL);
 	sd_bus_message_unref(reply);

@@ -9,10 +9,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <config.h> /* the build's; daemon/config.h is the settings file */
 #include "daemon/daemon.h"
 #include "engine/file.h"
 #include "policies/flow/flow.h"
 #include "policies/policy_factory.h"
+#if HAVE_MODEL
+#include "policies/model/profile.h"
+#endif
 
 #define DP_LOG_SUBSYS "tasks"
 #include "engine/log.h"
@@ -39,6 +43,27 @@ static int check_file(const char *key, const char *path, struct dp_error *err)
 	return 0;
 }
 
+/* A model task needs its words and a profile that loads; the server is
+ * only reached when the task runs. */
+static int check_model(struct dp_daemon *d, const struct dp_task_spec *spec, struct dp_error *err)
+{
+#if HAVE_MODEL
+	const char *profile = spec->profile ? spec->profile : d->config->model_profile;
+	struct dp_model_profile p;
+
+	if (!spec->instruction || !*spec->instruction)
+		return dp_error_set(err, -EINVAL, "instruction: a model needs the task in words");
+	if (!profile)
+		return dp_error_set(err, -EINVAL, "profile: name a model profile (minimax-m3, qwen3-vl, ui-tars-1.5, "
+						  "generic-openai) or set model.profile in config.json");
+	return dp_model_profile_load(profile, &p, err);
+#else
+	(void)d, (void)spec;
+	return dp_error_set(err, -EOPNOTSUPP, "policy: this deskpilotd was built without the model policy "
+					      "(libcurl): give a flow or a script");
+#endif
+}
+
 int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, struct dp_error *err)
 {
 	struct dp_secret_source src = {
@@ -50,9 +75,8 @@ int dp_daemon_check_spec(struct dp_daemon *d, const struct dp_task_spec *spec, s
 	};
 	int r;
 
-	if (strcmp(spec->policy, "model") == 0)
-		return dp_error_set(err, -EOPNOTSUPP,
-				    "policy: the model policy is not part of this daemon yet: give a flow or a script");
+	if (strcmp(spec->policy, "model") == 0 && (r = check_model(d, spec, err)) < 0)
+		return r;
 	if (spec->flow && spec->flow[0] != '{' && (r = check_file("flow", spec->flow, err)) < 0)
 		return r;
 	if (spec->script && (r = check_file("script", spec->script, err)) < 0)

@@ -124,6 +124,20 @@ static int on_name_owner_changed(sd_bus_message *m, void *userdata, sd_bus_error
 	return 0;
 }
 
+/* The desktop tasks go to unless they name one: in a Wayland session its
+ * compositor ("wayland:NAME", driven through mutter or the portal; its
+ * $DISPLAY is XWayland, which sees only X clients), else $DISPLAY. */
+static const char *session_display(char *buf, size_t size)
+{
+	const char *wayland = getenv("WAYLAND_DISPLAY");
+
+	if (wayland && *wayland) {
+		snprintf(buf, size, "wayland:%s", wayland);
+		return buf;
+	}
+	return getenv("DISPLAY");
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = { 0 };
@@ -131,7 +145,7 @@ int main(int argc, char **argv)
 	struct dp_daemon d = { 0 };
 	struct dp_secret_source src;
 	struct dp_error err = { 0 };
-	char path[PATH_MAX];
+	char path[PATH_MAX], wayland_display[128];
 	int r;
 
 	/* Frames (megabytes each) are allocated per task by runner threads:
@@ -153,7 +167,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.config = &config;
-	d.default_display = o.display ? o.display : config.display ? config.display : getenv("DISPLAY");
+	d.default_display = o.display ? o.display : config.display ? config.display : session_display(wayland_display,
+														 sizeof(wayland_display));
 	if (o.display) {
 		free(config.display);
 		config.display = strdup(o.display);

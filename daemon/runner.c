@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "actuators/desktop.h"
 #include "capture/capture.h"
 #include "policies/policy_factory.h"
 
@@ -176,24 +177,23 @@ static void *run(void *data)
 	struct dp_runner *r = data;
 	const struct dp_runner_setup *s = &r->setup;
 	const struct dp_task_spec *spec = s->spec;
-	struct dp_capture_config cc = { .display = spec->display };
-	struct dp_actuator_config ac = { .display = spec->display };
-	struct dp_capture *capture = NULL;
-	struct dp_actuator *actuator = NULL;
+	/* "wayland:NAME" is the Wayland session's compositor: deskpilot finds
+	 * its remote-desktop API itself.  Anything else is an X display. */
+	bool wayland = strncmp(spec->display, "wayland:", 8) == 0;
+	struct dp_desktop_config dc = { .display = wayland ? NULL : spec->display };
+	struct dp_desktop desk = { 0 };
 	struct dp_policy *policy = NULL;
 	struct dp_loop_result res = { 0 };
 	struct dp_error err = { 0 };
 	int rc;
 
-	rc = dp_capture_create(&capture, &cc, &err);
-	if (rc == 0)
-		rc = dp_actuator_create(&actuator, &ac, &err);
+	rc = dp_desktop_open(&desk, &dc, DP_DESKTOP_CAPTURE | DP_DESKTOP_INPUT, &err);
 	if (rc == 0) {
 		struct dp_policy_options po = {
 			.kind = spec->policy, .flow_path = s->flow_path, .data_path = spec->data,
 			.vars = (const char *const *)spec->vars, .script_path = spec->script,
 			.profile = spec->profile ? spec->profile : s->model_profile, .endpoint = s->model_endpoint,
-			.api_key_file = s->model_api_key_file, .actuator = actuator,
+			.api_key_file = s->model_api_key_file, .actuator = desk.actuator,
 		};
 
 		rc = dp_policy_create(&policy, &po, &err);
@@ -225,14 +225,13 @@ static void *run(void *data)
 			r->has_deadline = true;
 			pthread_mutex_unlock(&r->lock);
 		}
-		rc = dp_loop_run(&lc, capture, actuator, policy, &r->control, &res, &err);
+		rc = dp_loop_run(&lc, desk.capture, desk.actuator, policy, &r->control, &res, &err);
 	}
 	/* The actuator restores the keyboard map it borrowed: the display is
 	 * left as it was found before the next task starts. */
 	if (policy)
 		policy->impl->destroy(policy);
-	dp_actuator_destroy(actuator);
-	dp_capture_destroy(capture);
+	dp_desktop_close(&desk);
 	if (rc < 0)
 		finished(r, DP_TASK_ERROR, 0, 0, err.message);
 	else
