@@ -202,8 +202,8 @@ static double throughput(sd_bus *bus, const char *script, int n, int window)
 
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
-	int n_latency = quick ? 10 : 50, n_throughput = quick ? 50 : 200;
+	bool quick = false, results = false;
+	int n_latency, n_throughput;
 	struct dp_xvfb xvfb;
 	static struct dp_probe probe;
 	struct dp_test_bus tbus;
@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 	struct watcher w = { 0 };
 	sd_bus *bus = NULL;
 	sd_bus_slot *slot = NULL;
-	int64_t *latency = calloc((size_t)n_latency, sizeof(int64_t)), *roundtrip = calloc((size_t)n_latency, 8);
+	int64_t *latency, *roundtrip;
 	struct dp_stats lat, rt;
 	const char *one, *long_script;
 	long idle_kib, many_kib, peak_kib = 0, after_kib;
@@ -219,6 +219,20 @@ int main(int argc, char **argv)
 	char label[64];
 	int64_t t0;
 
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			quick = true;
+		} else if (strcmp(argv[i], "--results") == 0) {
+			results = true;
+		} else {
+			fprintf(stderr, "usage: bench-dbus [--quick] [--results]\n");
+			return 2;
+		}
+	}
+	n_latency = quick ? 10 : 50;
+	n_throughput = quick ? 50 : 200;
+	latency = calloc((size_t)n_latency, sizeof(int64_t));
+	roundtrip = calloc((size_t)n_latency, sizeof(int64_t));
 	signal(SIGPIPE, SIG_IGN);
 	if (!getenv("DP_DESKPILOTD") || !getenv("DP_PROBE")) {
 		fprintf(stderr, "bench-dbus: set DP_DESKPILOTD=build/daemon/deskpilotd and DP_PROBE=build/tests/probe\n");
@@ -301,6 +315,17 @@ int main(int argc, char **argv)
 	printf("%-44s %9.1f\n", "deskpilotd RSS after it (MiB)", after_kib / 1024.0);
 	printf("  the 200-step task (moves, trajectory recorded): %s in %.1f s, %.1f steps/s\n", w.state, task_s,
 	       200 / task_s);
+	if (results) {
+		/* For bench/run: single figures have no spread. */
+		struct dp_stats single = { 0 };
+
+		dp_stats_print_result("dbus.submit_roundtrip", &rt, "ms", -1);
+		dp_stats_print_result("dbus.submit_to_running", &lat, "ms", -1);
+		single.median = single.p10 = single.p90 = par;
+		dp_stats_print_result("dbus.submit_throughput_32", &single, "/s", -1);
+		single.median = single.p10 = single.p90 = peak_kib / 1024.0;
+		dp_stats_print_result("dbus.rss_peak_200_steps", &single, "MiB", -1);
+	}
 
 	sd_bus_slot_unref(slot);
 	sd_bus_flush_close_unref(bus);

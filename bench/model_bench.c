@@ -13,7 +13,8 @@
  * image tokens.
  *
  * Run: meson test -C build --benchmark model, or
- *   DP_MODEL_SERVER=build/tests/model_server/model-server build/bench/bench-model [--quick] [PROFILE...] */
+ *   DP_MODEL_SERVER=build/tests/model_server/model-server build/bench/bench-model [--quick] [--results]
+ *   [PROFILE...] */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,9 @@
 
 enum column { C_OVERHEAD, C_OBSERVE, C_IMAGE, C_BUILD, C_PARSE, C_ROUND_TRIP, C_ACT, C_SETTLE, C_CHECK, C_RECORD,
 	      C_COUNT };
+
+/* --results: RESULT lines for bench/run too. */
+static bool print_results;
 
 static const char *const column_names[C_COUNT] = {
 	"harness overhead per step", "  observe (grab + JPEG)", "  image (grid + encode)", "  request build",
@@ -152,6 +156,12 @@ static int bench_profile(const char *profile, uint32_t steps, struct dp_capture 
 	for (int c = 0; c < C_COUNT && d.n; c++) {
 		dp_stats_summarize(d.samples[c], d.n, 1e6, &st);
 		printf("%-28s %10.2f %10.2f %10.2f\n", column_names[c], st.median, st.p10, st.p90);
+		if (c == 0 && print_results) {
+			char name[96];
+
+			snprintf(name, sizeof(name), "model.%s.overhead_per_step", profile);
+			dp_stats_print_result(name, &st, "ms", -1);
+		}
 	}
 	if (d.n) {
 		dp_stats_summarize(d.image_bytes, d.n, 1024.0, &st);
@@ -228,6 +238,8 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			steps = 10;
+		else if (!strcmp(argv[i], "--results"))
+			print_results = true;
 		else if (n < 7)
 			chosen[n++] = argv[i];
 	}
