@@ -10,7 +10,7 @@
 #include "daemon/exit_codes.h"
 #include "engine/json.h"
 
-int dp_busc_connect(const char *cmd, const char *address, sd_bus **out)
+int dp_busc_open(const char *address, sd_bus **out, const char **used)
 {
 	sd_bus *bus = NULL;
 	int r;
@@ -31,14 +31,25 @@ int dp_busc_connect(const char *cmd, const char *address, sd_bus **out)
 		if (!address)
 			address = "$XDG_RUNTIME_DIR/bus";
 	}
+	*used = address;
 	if (r < 0) {
 		sd_bus_unref(bus);
+		return r;
+	}
+	*out = bus;
+	return 0;
+}
+
+int dp_busc_connect(const char *cmd, const char *address, sd_bus **out)
+{
+	int r = dp_busc_open(address, out, &address);
+
+	if (r < 0) {
 		fprintf(stderr, "deskpilot %s: cannot connect to the session bus at %s: %s\n"
 			"  (start a session bus, or name one with --bus-address or $DESKPILOT_BUS_ADDRESS)\n",
 			cmd, address, strerror(-r));
 		return DP_EXIT_NO_DAEMON;
 	}
-	*out = bus;
 	return DP_EXIT_OK;
 }
 

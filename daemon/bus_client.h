@@ -29,7 +29,10 @@ struct dp_task_props {
 };
 
 /* Connects to address, else $DESKPILOT_BUS_ADDRESS, else the session bus
- * ($DBUS_SESSION_BUS_ADDRESS). */
+ * ($DBUS_SESSION_BUS_ADDRESS); *used names the bus tried, for messages.
+ * Returns 0 or a negative errno, quietly. */
+int dp_busc_open(const char *address, sd_bus **out, const char **used);
+/* The same for command cmd: prints what went wrong and returns an exit code. */
 int dp_busc_connect(const char *cmd, const char *address, sd_bus **out);
 
 /* The object path of a task given by its id or its object path. */

@@ -168,34 +168,20 @@ static bool activatable(sd_bus *bus)
 
 static void check_bus(struct doctor *d)
 {
-	const char *address = d->bus_address && *d->bus_address ? d->bus_address : getenv("DESKPILOT_BUS_ADDRESS");
 	sd_bus_message *reply = NULL;
-	const char *version = NULL;
+	const char *version = NULL, *address;
 	sd_bus *bus = NULL;
-	int r;
+	int r = dp_busc_open(d->bus_address, &bus, &address);
 
-	if (address && *address) {
-		r = sd_bus_new(&bus);
-		if (r >= 0)
-			r = sd_bus_set_address(bus, address);
-		if (r >= 0)
-			r = sd_bus_set_bus_client(bus, 1);
-		if (r >= 0)
-			r = sd_bus_start(bus);
-	} else {
-		r = sd_bus_open_user(&bus);
-		address = getenv("DBUS_SESSION_BUS_ADDRESS");
-	}
 	if (r < 0) {
 		report(d, "bus", CHECK_FAIL,
 		       "log in to a desktop session (it starts the session bus), or run: dbus-run-session -- SHELL",
-		       "cannot connect to the session bus at %s: %s", address ? address : "$XDG_RUNTIME_DIR/bus",
-		       strerror(-r));
+		       "cannot connect to the session bus at %s: %s", address, strerror(-r));
 		report(d, "deskpilotd", CHECK_FAIL, "first make the session bus reachable", "not checked: no bus");
 		sd_bus_unref(bus);
 		return;
 	}
-	report(d, "bus", CHECK_OK, NULL, "session bus at %s", address ? address : "$XDG_RUNTIME_DIR/bus");
+	report(d, "bus", CHECK_OK, NULL, "session bus at %s", address);
 	if (bus_call_bool(bus, "NameHasOwner", DP_BUS_NAME)) {
 		r = sd_bus_call_method(bus, DP_BUS_NAME, DP_BUS_PATH, "org.freedesktop.DBus.Properties", "Get", NULL,
 				       &reply, "ss", DP_BUS_MANAGER, "Version");
