@@ -68,23 +68,30 @@ static int publish(struct dp_probe *producer, const char *command)
 }
 
 /* The first frame: the session manager links the stream first, which
- * takes a while on a loaded machine. */
+ * takes a while on a loaded machine, and a frame sent while the consumer
+ * is still setting up its buffers is lost; so it is sent again until one
+ * arrives, as a compositor repaints for a new consumer. */
 static int publish_first(struct dp_probe *producer, struct dp_capture *cap, const char *command)
 {
 	struct dp_settle_options so;
 	struct dp_settle_result sr;
 	struct dp_error err = { 0 };
 
-	if (publish(producer, command) < 0)
-		return -ETIMEDOUT;
 	dp_settle_options_default(&so);
 	so.expect_change = true;
-	so.response_ms = 15000;
-	if (dp_capture_settle(cap, &so, &sr, &err) < 0 || sr.outcome != DP_SETTLE_SETTLED) {
-		fprintf(stderr, "no first frame: %s\n", err.message);
-		return -ETIMEDOUT;
+	so.response_ms = 3000;
+	for (int tries = 0; tries < 6; tries++) {
+		if (publish(producer, command) < 0)
+			continue;
+		if (dp_capture_settle(cap, &so, &sr, &err) < 0) {
+			fprintf(stderr, "no first frame: %s\n", err.message);
+			return -EIO;
+		}
+		if (sr.outcome == DP_SETTLE_SETTLED)
+			return 0;
 	}
-	return 0;
+	fprintf(stderr, "no first frame after 6 tries\n");
+	return -ETIMEDOUT;
 }
 
 /* The first frame arrives exactly, for each pixel layout and row stride. */
