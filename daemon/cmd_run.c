@@ -29,7 +29,7 @@ struct run_options {
 	const char *model_name;
 	bool no_verify;
 	int thinking;
-	long stall_s, request_timeout_s;
+	long stall_s, request_timeout_s, token_budget;
 	const char *vars[MAX_ALLOWED + 1];
 	size_t n_vars;
 	const char *run_dir;
@@ -69,6 +69,7 @@ static void run_usage(FILE *out)
 		"  --stall-timeout S    a model reply with no bytes for S seconds has stalled and is\n"
 		"                       retried (default 120)\n"
 		"  --request-timeout S  give up on one model request after S seconds (default 600)\n"
+		"  --token-budget N     end a model task once it has used N tokens (default: no limit)\n"
 		"  --max-steps N        at most N steps (1-200, default 200)\n"
 		"  --timeout SECONDS    give up after this long (default: no limit)\n"
 		"  --allow-launch PROG  programs the task may launch (repeatable; default: none)\n"
@@ -139,6 +140,7 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		{ "thinking", required_argument, NULL, 'T' },
 		{ "stall-timeout", required_argument, NULL, 'S' },
 		{ "request-timeout", required_argument, NULL, 'R' },
+		{ "token-budget", required_argument, NULL, 'B' },
 		{ "data", required_argument, NULL, 'D' },
 		{ "var", required_argument, NULL, 'v' },
 		{ "max-steps", required_argument, NULL, 'n' },
@@ -179,6 +181,17 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 				return -EINVAL;
 			}
 			*(c == 'S' ? &o->stall_s : &o->request_timeout_s) = v;
+			break;
+		}
+		case 'B': {
+			long v = strtol(optarg, &end, 10);
+
+			if (*end || v < 1 || v > UINT32_MAX) {
+				fprintf(stderr, "deskpilot run: --token-budget %s: expected 1 to %u tokens\n", optarg,
+					UINT32_MAX);
+				return -EINVAL;
+			}
+			o->token_budget = v;
 			break;
 		}
 		case 'v':
@@ -235,9 +248,9 @@ static int parse_run_options(int argc, char **argv, struct run_options *o)
 		return -EINVAL;
 	}
 	if (!o->model && (o->endpoint || o->api_key_file || o->model_name || o->no_verify || o->thinking ||
-			  o->stall_s || o->request_timeout_s)) {
+			  o->stall_s || o->request_timeout_s || o->token_budget)) {
 		fprintf(stderr, "deskpilot run: --endpoint, --api-key-file, --model-name, --no-verify, --thinking, "
-				"--stall-timeout and --request-timeout go with --model\n");
+				"--stall-timeout, --request-timeout and --token-budget go with --model\n");
 		return -EINVAL;
 	}
 	if (o->model && (!o->instruction || !*o->instruction)) {
@@ -324,6 +337,7 @@ int dp_cmd_run(struct dp_cli *cli, int argc, char **argv)
 		lc.instruction = o.instruction ? o.instruction : "";
 		lc.max_steps = (uint32_t)o.max_steps;
 		lc.timeout_ms = o.timeout_s * 1000;
+		lc.token_budget = (uint64_t)o.token_budget;
 		lc.run_dir = run_dir;
 		lc.allow_launch = o.allow_launch;
 		lc.confirm_actions = o.confirm;

@@ -26,7 +26,7 @@ struct submit_options {
 	size_t n_allowed;
 	const char *confirm[MAX_LIST + 1];
 	size_t n_confirm;
-	long max_steps, timeout_s, priority;
+	long max_steps, timeout_s, priority, token_budget;
 	bool has_priority, dry_run, follow, wait, json;
 	const char *bus_address;
 	/* Absolute forms of the paths given */
@@ -38,7 +38,8 @@ static void submit_usage(FILE *out)
 	fprintf(out,
 		"Usage: deskpilot submit [INSTRUCTION] [--flow FILE|JSON [--data CSV] [--var NAME=VALUE]...]\n"
 		"                        [--script FILE] [--policy flow|script|model] [--profile NAME]\n"
-		"                        [--max-steps N] [--timeout SECONDS] [--priority N] [--display :N]\n"
+		"                        [--max-steps N] [--timeout SECONDS] [--token-budget N] [--priority N]\n"
+		"                        [--display :N]\n"
 		"                        [--allow-launch PROGRAM]... [--confirm PATTERN]... [--secret NAME]...\n"
 		"                        [--dry-run] [--follow | --wait] [--json] [--bus-address ADDRESS]\n"
 		"Hands a task to deskpilotd and prints its id.  The arguments are those of deskpilot run:\n"
@@ -50,6 +51,7 @@ static void submit_usage(FILE *out)
 		"  --profile NAME       the model profile (model policy)\n"
 		"  --max-steps N        at most N steps (1-200; default from deskpilotd's config)\n"
 		"  --timeout SECONDS    give up after this long (default: no limit)\n"
+		"  --token-budget N     stop a model task after N tokens (default: no limit)\n"
 		"  --priority N         -100..100 (default 0): higher runs first, in order of submission within one\n"
 		"  --display :N         the X display to work on (default: deskpilotd's)\n"
 		"  --allow-launch PROG  a program the task may launch (repeatable)\n"
@@ -115,6 +117,7 @@ static int parse_submit_options(int argc, char **argv, struct submit_options *o)
 		{ "script", required_argument, NULL, 's' },
 		{ "max-steps", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "token-budget", required_argument, NULL, 'K' },
 		{ "allow-launch", required_argument, NULL, 'a' },
 		{ "confirm", required_argument, NULL, 'c' },
 		{ "profile", required_argument, NULL, 'P' },
@@ -164,6 +167,7 @@ static int parse_submit_options(int argc, char **argv, struct submit_options *o)
 		case 'c': r = add_to_list(o->confirm, &o->n_confirm, optarg, "confirm"); break;
 		case 'n': r = parse_long("max-steps", optarg, 1, 200, &o->max_steps); break;
 		case 't': r = parse_long("timeout", optarg, 0, 86400 * 7, &o->timeout_s); break;
+		case 'K': r = parse_long("token-budget", optarg, 1, UINT32_MAX, &o->token_budget); break;
 		case 'r':
 			r = parse_long("priority", optarg, -100, 100, &o->priority);
 			o->has_priority = true;
@@ -286,6 +290,8 @@ static int build_task(sd_bus_message *m, const struct submit_options *o, const c
 		r = sd_bus_message_append(m, "{sv}", "max_steps", "u", (uint32_t)o->max_steps);
 	if (r >= 0 && o->timeout_s)
 		r = sd_bus_message_append(m, "{sv}", "timeout", "u", (uint32_t)o->timeout_s);
+	if (r >= 0 && o->token_budget)
+		r = sd_bus_message_append(m, "{sv}", "token_budget", "u", (uint32_t)o->token_budget);
 	if (r >= 0 && o->has_priority)
 		r = sd_bus_message_append(m, "{sv}", "priority", "i", (int32_t)o->priority);
 	if (r >= 0 && o->dry_run)

@@ -204,6 +204,7 @@ static void *run(void *data)
 			.instruction = spec->instruction ? spec->instruction : "",
 			.max_steps = spec->max_steps,
 			.timeout_ms = (int64_t)spec->timeout_s * 1000,
+			.token_budget = spec->token_budget,
 			.run_dir = s->run_dir,
 			.allow_launch = s->allow_launch,
 			.deny_window_classes = s->deny_window_classes,

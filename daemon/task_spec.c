@@ -223,6 +223,12 @@ int dp_task_spec_set(struct dp_task_spec *spec, const struct dp_submit_value *v,
 		spec->has_timeout = true;
 		return 0;
 	}
+	if (strcmp(k, "token_budget") == 0) {
+		if (!sig_is(v, "u"))
+			return type_error(err, k, "model tokens as an unsigned 32-bit integer (u)", sig);
+		spec->token_budget = v->u;
+		return 0;
+	}
 	if (strcmp(k, "priority") == 0) {
 		if (!sig_is(v, "i"))
 			return type_error(err, k, "a signed 32-bit integer (i)", sig);
@@ -239,8 +245,8 @@ int dp_task_spec_set(struct dp_task_spec *spec, const struct dp_submit_value *v,
 	}
 	return dp_error_set(err, -EINVAL,
 			    "unknown key '%.64s': the keys are instruction, flow, script, policy, profile, data, "
-			    "variables, secrets, inline_secrets, max_steps, timeout, display, priority, dry_run, "
-			    "allow_launch, confirm",
+			    "variables, secrets, inline_secrets, max_steps, timeout, token_budget, display, priority, "
+			    "dry_run, allow_launch, confirm",
 			    k);
 }
 
@@ -330,6 +336,8 @@ char *dp_task_spec_to_json(const struct dp_task_spec *spec)
 	cJSON_AddNumberToObject(o, "max_steps", spec->max_steps);
 	if (spec->has_timeout)
 		cJSON_AddNumberToObject(o, "timeout", spec->timeout_s);
+	if (spec->token_budget)
+		cJSON_AddNumberToObject(o, "token_budget", spec->token_budget);
 	add_string(o, "display", spec->display);
 	cJSON_AddNumberToObject(o, "priority", spec->priority);
 	cJSON_AddBoolToObject(o, "dry_run", spec->dry_run);
@@ -402,6 +410,8 @@ int dp_task_spec_from_json(struct dp_task_spec *spec, const char *json, struct d
 		spec->timeout_s = (uint32_t)n->valuedouble;
 		spec->has_timeout = true;
 	}
+	if ((n = cJSON_GetObjectItemCaseSensitive(o, "token_budget")) && cJSON_IsNumber(n))
+		spec->token_budget = (uint32_t)n->valuedouble;
 	if ((n = cJSON_GetObjectItemCaseSensitive(o, "priority")) && cJSON_IsNumber(n))
 		spec->priority = (int32_t)n->valuedouble;
 	spec->dry_run = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "dry_run"));

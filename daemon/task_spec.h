@@ -41,6 +41,7 @@ struct dp_task_spec {
 	size_t n_inline;
 	uint32_t max_steps;  /* 0: the configured default */
 	uint32_t timeout_s;  /* 0: none */
+	uint32_t token_budget; /* model tokens the task may use; 0: none */
 	bool has_timeout;
 	char *display;
 	int32_t priority;

@@ -310,6 +310,21 @@ static void test_endless_conversation_runs_out_of_steps(void)
 	dp_model_server_stop(&s);
 }
 
+/* The task's token budget ends a model that goes on and on, long before
+ * its steps would. */
+static void test_token_budget_ends_the_task(void)
+{
+	const char *extra[] = { "--max-steps", "50", "--token-budget", "3000", NULL };
+	struct dp_model_server s;
+
+	TST_REQUIRE(start(&s, "{\"endless\": true}") == 0);
+	TST_EQ_INT(run(&s, extra), 6);
+	/* Each request counts its whole prompt (every screenshot so far is
+	 * 576 tokens): 3000 tokens last two or three steps. */
+	TST_CHECK(presses() >= 1 && presses() <= 4);
+	dp_model_server_stop(&s);
+}
+
 static void test_verifier_says_no_once(void)
 {
 	struct dp_model_server s;
@@ -499,6 +514,7 @@ int main(void)
 	TST_RUN(test_invalid_arguments_string);
 	TST_RUN(test_invalid_arguments_outside);
 	TST_RUN(test_endless_conversation_runs_out_of_steps);
+	TST_RUN(test_token_budget_ends_the_task);
 	TST_RUN(test_verifier_says_no_once);
 	TST_RUN(test_the_verifier_looks_at_the_screen);
 	TST_RUN(test_the_key_is_sent_and_never_shown);
