@@ -16,7 +16,6 @@
 #include "capture/capture.h"
 #include "capture/mutter_session.h"
 #include "capture/portal_session.h"
-#include "engine/image_png.h"
 #include "engine/locate.h"
 #include "engine/ocr.h"
 #include "tests/harness/gnome.h"
