@@ -85,7 +85,12 @@ static int button(struct remote_actuator *self, int b, bool pressed, struct dp_e
  * waits a bit. */
 static int move_to(struct remote_actuator *self, struct dp_point p, struct dp_error *err)
 {
-	int r = self->in.pointer_move(self->in.session, p.x, p.y, err);
+	int r;
+
+	if (self->in.width > 0 && (p.x < 0 || p.x >= self->in.width || p.y < 0 || p.y >= self->in.height))
+		return dp_error_set(err, -ERANGE, "point %d,%d is outside the screen 0..%d x 0..%d", p.x, p.y,
+				    self->in.width - 1, self->in.height - 1);
+	r = self->in.pointer_move(self->in.session, p.x, p.y, err);
 
 	if (r == 0 && !self->pointer_entered) {
 		struct timespec ts = { 0, 150 * 1000000L };

@@ -27,6 +27,7 @@ static inline int dp_evdev_button(int button)
 struct dp_remote_input {
 	const char *name; /* for messages: "mutter", "the portal" */
 	void *session;
+	int32_t width, height; /* the stream's size: points must lie inside; 0: unknown */
 	int (*pointer_move)(void *session, double x, double y, struct dp_error *err);
 	int (*pointer_button)(void *session, int button, bool pressed, struct dp_error *err);
 	int (*pointer_scroll)(void *session, int dx, int dy, struct dp_error *err);

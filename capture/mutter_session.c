@@ -470,6 +470,8 @@ void dp_mutter_session_input(struct dp_mutter_session *s, struct dp_remote_input
 	*out = (struct dp_remote_input){
 		.name = "mutter",
 		.session = s,
+		.width = s->width,
+		.height = s->height,
 		.pointer_move = input_move,
 		.pointer_button = input_button,
 		.pointer_scroll = input_scroll,

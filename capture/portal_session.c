@@ -41,6 +41,7 @@ struct dp_portal_session {
 	bool input;
 	uint32_t screencast_version;
 	uint32_t node;
+	int32_t width, height;
 	int fd;
 	char restore_token[256];
 	/* The pending request. */
@@ -243,6 +244,21 @@ static int read_streams(struct dp_portal_session *s, struct dp_error *err)
 	    sd_bus_message_enter_container(s->results, 'r', "ua{sv}") <= 0 ||
 	    sd_bus_message_read(s->results, "u", &s->node) < 0)
 		return dp_error_set(err, -EBADMSG, "the portal started the screen cast but named no stream");
+	/* The stream's properties: its "size" bounds the input's points. */
+	if (sd_bus_message_enter_container(s->results, 'a', "{sv}") > 0) {
+		const char *key;
+
+		while (sd_bus_message_enter_container(s->results, 'e', "sv") > 0) {
+			if (sd_bus_message_read(s->results, "s", &key) >= 0 && strcmp(key, "size") == 0 &&
+			    sd_bus_message_enter_container(s->results, 'v', "(ii)") > 0) {
+				sd_bus_message_read(s->results, "(ii)", &s->width, &s->height);
+				sd_bus_message_exit_container(s->results);
+			} else {
+				sd_bus_message_skip(s->results, "v");
+			}
+			sd_bus_message_exit_container(s->results);
+		}
+	}
 	return 0;
 }
 
@@ -431,6 +447,8 @@ void dp_portal_session_input(struct dp_portal_session *s, struct dp_remote_input
 	*out = (struct dp_remote_input){
 		.name = "the portal",
 		.session = s,
+		.width = s->width,
+		.height = s->height,
 		.pointer_move = input_move,
 		.pointer_button = input_button,
 		.pointer_scroll = input_scroll,

@@ -148,6 +148,20 @@ static void test_focus_moves_with_clicks(void)
 	TST_EQ_STR(text, "focus");
 }
 
+/* A point off the monitor is refused before anything moves. */
+static void test_point_outside_the_screen(void)
+{
+	static const char click[] = "{\"action\":\"click\",\"x\":1280,\"y\":10}";
+	struct dp_action a;
+	struct dp_action_result res;
+	struct dp_error err = { 0 };
+
+	TST_REQUIRE(dp_action_parse(click, strlen(click), &a, &err) == 0);
+	TST_EQ_INT(dp_actuator_perform(actuator, &a, &res, &err), -ERANGE);
+	TST_CHECK(strstr(err.message, "outside the screen 0..1279") != NULL);
+	dp_action_clear(&a);
+}
+
 static void test_window_actions_say_why_not(void)
 {
 	static const char win[] = "{\"action\":\"window\",\"op\":\"activate\",\"title\":\"x\"}";
@@ -235,6 +249,7 @@ static int run_tests(void)
 		TST_RUN(test_type_text_outside_the_layout);
 		TST_RUN(test_focus_moves_with_clicks);
 		TST_RUN(test_window_actions_say_why_not);
+		TST_RUN(test_point_outside_the_screen);
 		TST_RUN(test_cli_chooses_mutter);
 	}
 	dp_actuator_destroy(actuator);
